@@ -1,0 +1,3 @@
+//! `vmctl-core`: hosts, guests and how they move. Knows libvirt and SSH;
+//! knows nothing about terminals.
+#![deny(clippy::print_stdout, clippy::print_stderr)]

@@ -1,0 +1,1 @@
+//! A lab of real libvirt/KVM hosts on one machine.
