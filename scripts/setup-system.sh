@@ -118,7 +118,27 @@ INIT
   rm -rf "$tmp"
 }
 
+probe_kvm() {
+  # /dev/kvm can exist and still not run a Linux guest (nested KVM on some
+  # clouds hangs in early boot). Boot the test kernel once under KVM and
+  # record which domain type lab guests should use.
+  [ -s "$CACHE/guest/virt-type" ] && return 0
+  local out kind=qemu
+  out=$(mktemp)
+  if [ -w /dev/kvm ]; then
+    log "probing whether KVM runs the test guest (up to 20 s)"
+    timeout 20 qemu-system-x86_64 -enable-kvm -m 128 -display none -monitor none \
+      -no-reboot -kernel "$CACHE/guest/vmlinuz" -initrd "$CACHE/guest/initrd.img" \
+      -append "console=ttyS0 vmctl_dirty_mb=1" -serial "file:$out" >/dev/null 2>&1 || true
+    grep -q vmctl-test-guest "$out" && kind=kvm
+  fi
+  rm -f "$out"
+  [ "$kind" = kvm ] || log "KVM does not boot the test guest here; lab guests use TCG"
+  echo "$kind" > "$CACHE/guest/virt-type"
+}
+
 install_packages
 ensure_accounts
 prepare_stock_config
 prepare_guest_boot
+probe_kvm

@@ -1,1 +1,32 @@
-//! A lab of real libvirt/KVM hosts on one machine.
+//! A lab of real libvirt hosts on one machine, for vmctl's tests, its demo
+//! and its developers.
+//!
+//! Each host is a network namespace on a private bridge with its own mount
+//! and UTS namespace: its own hostname, `/etc/libvirt`, `/etc/pki`,
+//! `/run/libvirt`, `/var/lib/libvirt`, its own libvirtd and its own sshd.
+//! The root namespace plays the admin machine. A host starts as a freshly
+//! installed one: Debian's stock `libvirtd.conf`, TLS off, no certificates,
+//! libvirtd on its unix socket only.
+//!
+//! Labs never collide: each claims its own index (bridge `vmlabN`, subnet
+//! 198.18.N.0/24, namespaces `vmlabN-*`), and [`Lab::start`] first reaps
+//! labs whose owning process has died. Dropping a [`Lab`] tears it down.
+#![deny(clippy::print_stdout)]
+
+mod cmd;
+mod error;
+mod guest;
+mod host;
+mod host_files;
+mod hosts_file;
+mod lab;
+mod net;
+mod preflight;
+mod reap;
+
+pub use error::{LabError, Result};
+pub use guest::{GuestSpec, Workload, virt_type};
+pub use host::Host;
+pub use lab::{Lab, LabSpec};
+pub use preflight::{check as preflight, lab_or_skip};
+pub use reap::{reap_all, reap_stale};
