@@ -1,3 +1,5 @@
 //! `vmctl-core`: hosts, guests and how they move. Knows libvirt and SSH;
 //! knows nothing about terminals.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod libvirt;
