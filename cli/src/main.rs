@@ -1,17 +1,59 @@
 //! `vmctl`: the command line. It parses arguments, calls into `vmctl-core`
 //! and `vmctl-pki`, and prints results (stdout) and progress (stderr).
 
+mod cmd;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
 use clap::Parser;
 
 /// Run a fleet of libvirt/KVM hosts over mutual TLS.
 #[derive(Debug, Parser)]
 #[command(name = "vmctl", version, about)]
 struct Cli {
+    /// Inventory file read after the standard places; it must exist.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// How results are printed on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = output::Output::Human)]
+    output: output::Output,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    #[command(subcommand)]
+    command: cmd::Command,
 }
 
-fn main() {
-    let _cli = Cli::parse();
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let global = cmd::Global {
+        config: cli.config,
+        output: cli.output,
+    };
+    match cmd::run(cli.command, &global) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprint!("{}", failure.render());
+            failure.exit.into()
+        }
+    }
+}
+
+/// Logs go to stderr; warnings by default, `-v` raises, `RUST_LOG` overrides.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

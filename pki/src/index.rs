@@ -95,6 +95,14 @@ impl Index {
             .find(|e| e.name == name && e.kind == kind && e.revoked_at.is_none())
     }
 
+    /// The newest certificate of `name` and `kind`, revoked or not.
+    pub fn latest(&self, name: &str, kind: LeafKind) -> Option<&IndexEntry> {
+        self.certificates
+            .iter()
+            .rev()
+            .find(|e| e.name == name && e.kind == kind)
+    }
+
     /// The names of every member with a certificate, sorted, once each.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.certificates.iter().map(|e| e.name.clone()).collect();

@@ -114,13 +114,13 @@ impl Authority {
         Ok(IssueOutcome::Issued(entry))
     }
 
-    /// Reissues every current certificate of `name` with the same names and
-    /// subject and a new key.
+    /// Reissues the newest certificate of each kind of `name` (revoked or
+    /// not) with the same names and subject and a new key.
     pub fn renew(&self, name: &str, validity: Duration) -> Result<Vec<IndexEntry>, IssueError> {
         let index = Index::read(self.layout())?;
         let requests: Vec<LeafRequest> = [LeafKind::Server, LeafKind::Client]
             .into_iter()
-            .filter_map(|kind| index.current(name, kind))
+            .filter_map(|kind| index.latest(name, kind))
             .map(|entry| request_from_entry(entry, validity))
             .collect();
         if requests.is_empty() {
@@ -162,7 +162,7 @@ impl Authority {
         let entry = index.current(&request.name, request.kind)?;
         let wanted = request_from_entry(entry, request.validity);
         let same = sorted(wanted.san_dns_names()) == sorted(request.san_dns_names())
-            && sorted(entry.ips.clone()) == sorted(request.ips.clone())
+            && sorted(wanted.san_ips()) == sorted(request.san_ips())
             && entry.subject == request.subject;
         let fresh = entry.not_after > OffsetDateTime::now_utc() + horizon;
         if !(same && fresh) {
@@ -207,7 +207,7 @@ fn index_entry(request: &LeafRequest, leaf: &SignedLeaf) -> IndexEntry {
         serial: serial::serial_hex(&leaf.serial),
         subject: request.subject.clone(),
         dns_names: request.san_dns_names(),
-        ips: request.ips.clone(),
+        ips: request.san_ips(),
         not_before: leaf.not_before,
         not_after: leaf.not_after,
         revoked_at: None,

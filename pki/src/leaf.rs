@@ -79,14 +79,25 @@ impl LeafRequest {
         }
     }
 
-    /// The DNS names that go into SANs: the given ones, or the name itself
-    /// when a server has neither DNS names nor IPs.
+    /// The DNS names that go into SANs: none for a client; for a server the
+    /// given ones, or its own name when it has neither DNS names nor IPs.
     pub fn san_dns_names(&self) -> Vec<String> {
+        if self.kind == LeafKind::Client {
+            return Vec::new();
+        }
         let mut names = self.dns_names.clone();
-        if self.kind == LeafKind::Server && names.is_empty() && self.ips.is_empty() {
+        if names.is_empty() && self.ips.is_empty() {
             names.push(self.name.clone());
         }
         names
+    }
+
+    /// The IP addresses that go into SANs: none for a client.
+    pub fn san_ips(&self) -> Vec<IpAddr> {
+        match self.kind {
+            LeafKind::Server => self.ips.clone(),
+            LeafKind::Client => Vec::new(),
+        }
     }
 }
 
@@ -164,7 +175,7 @@ fn subject_alt_names(request: &LeafRequest) -> Result<Vec<SanType>, rcgen::Error
     for dns in request.san_dns_names() {
         sans.push(SanType::DnsName(dns.try_into()?));
     }
-    sans.extend(request.ips.iter().copied().map(SanType::IpAddress));
+    sans.extend(request.san_ips().into_iter().map(SanType::IpAddress));
     Ok(sans)
 }
 
