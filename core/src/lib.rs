@@ -2,4 +2,8 @@
 //! knows nothing about terminals.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod inventory;
 pub mod libvirt;
+
+pub mod bootstrap;
+pub mod ssh;

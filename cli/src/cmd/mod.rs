@@ -1,6 +1,7 @@
 //! The command groups. Each lives in its own module with its own clap
 //! arguments; add a group by adding a variant and a match arm here.
 
+mod bootstrap;
 mod pki;
 
 use std::process::ExitCode;
@@ -35,11 +36,14 @@ pub enum Command {
     /// Manage the fleet's certificate authority and certificates.
     #[command(subcommand)]
     Pki(pki::PkiCommand),
+    /// Make every host and the admin trust each other over mutual TLS.
+    Bootstrap(bootstrap::BootstrapArgs),
 }
 
 /// Runs `command`.
 pub fn run(command: Command, global: &Global) -> Result<ExitCode, Failure> {
     match command {
         Command::Pki(command) => pki::run(command, global),
+        Command::Bootstrap(args) => bootstrap::run(args, global),
     }
 }
