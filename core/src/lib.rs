@@ -3,6 +3,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod inventory;
+pub mod guest;
 pub mod libvirt;
 
 pub mod bootstrap;

@@ -23,6 +23,7 @@ mod lab;
 mod net;
 mod preflight;
 mod reap;
+pub mod trust;
 
 pub use error::{LabError, Result};
 pub use guest::{GuestSpec, Workload, virt_type};

@@ -12,6 +12,7 @@ mod connection;
 mod error;
 mod event_loop;
 mod fleet;
+mod from_inventory;
 mod guest_ref;
 mod locate;
 

@@ -1,0 +1,207 @@
+//! `vmctl create`, `start`, `stop`, `reboot` and `destroy`: one guest's
+//! life on one host.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use vmctl_core::guest::{
+    CreateError, CreateOutcome, CreateRequest, PowerAction, PowerError, PowerOutcome, Size,
+    StopOptions, VirtType, create, power, stop,
+};
+use vmctl_core::libvirt::GuestRef;
+
+use super::Global;
+use super::fleet::{FleetArgs, block_on, connect_failure, fleet, kib, locate_failure, with_hint};
+use crate::exit::{Classify, Exit, Failure};
+use crate::output::{self, Output};
+
+/// `vmctl create` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// The new guest's name, unused anywhere in the fleet.
+    guest: String,
+    /// The host to create it on.
+    #[arg(long)]
+    host: String,
+    /// vCPUs at start.
+    #[arg(long, default_value_t = 1)]
+    vcpus: u32,
+    /// Memory at start (512M, 2G, 1GiB; a bare number is MiB).
+    #[arg(long, default_value = "512M", value_name = "SIZE")]
+    memory: Size,
+    /// Size of its qcow2 disk in the host's storage pool (sparse).
+    #[arg(
+        long,
+        default_value = "10G",
+        value_name = "SIZE",
+        conflicts_with = "xml"
+    )]
+    disk: Size,
+    /// vCPUs it can grow to while running (default: --vcpus).
+    #[arg(long, value_name = "N", conflicts_with = "xml")]
+    max_vcpus: Option<u32>,
+    /// Memory it can grow to while running (default: --memory).
+    #[arg(long, value_name = "SIZE", conflicts_with = "xml")]
+    max_memory: Option<Size>,
+    /// Define the guest from this domain XML instead (no disk is made).
+    #[arg(long, value_name = "FILE")]
+    xml: Option<PathBuf>,
+    /// kvm or qemu (TCG); default kvm when the host offers it.
+    #[arg(long, value_enum, conflicts_with = "xml")]
+    virt_type: Option<VirtTypeArg>,
+    /// Define it but do not start it.
+    #[arg(long)]
+    no_start: bool,
+    #[command(flatten)]
+    fleet: FleetArgs,
+}
+
+/// `--virt-type`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum VirtTypeArg {
+    Kvm,
+    Qemu,
+}
+
+/// `vmctl start|reboot|destroy` arguments.
+#[derive(Debug, clap::Args)]
+pub struct PowerArgs {
+    /// GUEST, or GUEST@HOST when the name is on several hosts.
+    guest: GuestRef,
+    #[command(flatten)]
+    fleet: FleetArgs,
+}
+
+/// `vmctl stop` arguments.
+#[derive(Debug, clap::Args)]
+pub struct StopArgs {
+    /// GUEST, or GUEST@HOST.
+    guest: GuestRef,
+    /// Seconds the guest gets to shut down.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Power it off if it has not shut down in time.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    fleet: FleetArgs,
+}
+
+/// Runs `vmctl create`.
+pub fn run_create(args: CreateArgs, global: &Global) -> Result<ExitCode, Failure> {
+    let xml = match &args.xml {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            Failure::new(
+                Exit::Usage,
+                anyhow::Error::new(e).context(format!("could not read {}", path.display())),
+            )
+        })?),
+        None => None,
+    };
+    let request = CreateRequest {
+        name: args.guest.clone(),
+        host: args.host.clone(),
+        vcpus: args.vcpus,
+        max_vcpus: args.max_vcpus,
+        memory: args.memory,
+        max_memory: args.max_memory,
+        disk: xml.is_none().then_some(args.disk),
+        xml,
+        virt_type: args.virt_type.map(|v| match v {
+            VirtTypeArg::Kvm => VirtType::Kvm,
+            VirtTypeArg::Qemu => VirtType::Qemu,
+        }),
+        start: !args.no_start,
+    };
+    request.validate().map_err(create_failure)?;
+    let (_, fleet) = fleet(global, &args.fleet)?;
+    let outcome = block_on(create(&fleet, request))?.map_err(create_failure)?;
+    print_created(&outcome, global.output)
+}
+
+fn print_created(o: &CreateOutcome, format: Output) -> Result<ExitCode, Failure> {
+    match format {
+        Output::Json => output::print_json(o),
+        Output::Human => output::print(&format!(
+            "created {} on {}: {} vCPUs (max {}), {} (max {}), disk {}{}\n",
+            o.guest,
+            o.host,
+            o.facts.vcpus,
+            o.facts.max_vcpus,
+            kib(o.facts.memory_kib),
+            kib(o.facts.max_memory_kib),
+            o.volume.as_deref().unwrap_or("none"),
+            if o.started {
+                ", running"
+            } else {
+                ", not started"
+            },
+        )),
+    }
+    .or_exit(Exit::Failed)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn create_failure(e: CreateError) -> Failure {
+    match e {
+        CreateError::Connect(e) => connect_failure(e),
+        CreateError::Invalid { .. } | CreateError::NameTaken { .. } => Failure::new(Exit::Usage, e),
+        CreateError::Unchecked { .. } => Failure::new(Exit::Unreachable, e)
+            .hint("names must be unique across the fleet; retry when every host answers"),
+        CreateError::Query(q) => {
+            let hint = q.hint();
+            with_hint(Failure::new(Exit::Failed, q), hint)
+        }
+        _ => Failure::new(Exit::Failed, e),
+    }
+}
+
+/// Runs `vmctl start`, `reboot` or `destroy`.
+pub fn run_power(
+    args: PowerArgs,
+    action: PowerAction,
+    global: &Global,
+) -> Result<ExitCode, Failure> {
+    let (_, fleet) = fleet(global, &args.fleet)?;
+    let outcome = block_on(power(&fleet, &args.guest, action))?.map_err(power_failure)?;
+    print_power(&outcome, global.output)
+}
+
+/// Runs `vmctl stop`.
+pub fn run_stop(args: StopArgs, global: &Global) -> Result<ExitCode, Failure> {
+    let (_, fleet) = fleet(global, &args.fleet)?;
+    let options = StopOptions {
+        timeout: Duration::from_secs(args.timeout),
+        force: args.force,
+    };
+    let outcome = block_on(stop(&fleet, &args.guest, options))?.map_err(power_failure)?;
+    print_power(&outcome, global.output)
+}
+
+fn print_power(o: &PowerOutcome, format: Output) -> Result<ExitCode, Failure> {
+    let what = match (o.action, o.unchanged, o.forced) {
+        (PowerAction::Start, true, _) => "was already running",
+        (PowerAction::Stop | PowerAction::Destroy, true, _) => "was not running",
+        (PowerAction::Stop, false, true) => "did not shut down in time; powered off",
+        (PowerAction::Start, ..) => "started",
+        (PowerAction::Stop, ..) => "shut down",
+        (PowerAction::Reboot, ..) => "rebooting",
+        (PowerAction::Destroy, ..) => "powered off",
+    };
+    match format {
+        Output::Json => output::print_json(o),
+        Output::Human => output::print(&format!("{} on {}: {what}\n", o.guest, o.host)),
+    }
+    .or_exit(Exit::Failed)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn power_failure(e: PowerError) -> Failure {
+    let hint = e.hint();
+    match e {
+        PowerError::Locate(e) => locate_failure(e),
+        PowerError::NotRunning { .. } => Failure::new(Exit::Usage, e),
+        _ => with_hint(Failure::new(Exit::Failed, e), hint),
+    }
+}
