@@ -77,7 +77,10 @@ prepare_stock_config() {
 prepare_guest_boot() {
   # A kernel and a busybox initramfs for busy test guests, no download of
   # anything but Debian packages.
-  [ -s "$CACHE/guest/vmlinuz" ] && [ -s "$CACHE/guest/initrd.img" ] && return 0
+  # Bump GUEST_VERSION when the initramfs changes, so machines rebuild it.
+  local GUEST_VERSION=2
+  [ -s "$CACHE/guest/vmlinuz" ] && [ -s "$CACHE/guest/initrd.img" ] \
+    && [ "$(cat "$CACHE/guest/version" 2>/dev/null)" = "$GUEST_VERSION" ] && return 0
   log "building the test guest's kernel and initramfs"
   local tmp root
   tmp=$(mktemp -d)
@@ -100,8 +103,12 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mb=64
+pause=0
 for arg in $(cat /proc/cmdline); do
-  case "$arg" in vmctl_dirty_mb=*) mb=${arg#vmctl_dirty_mb=} ;; esac
+  case "$arg" in
+    vmctl_dirty_mb=*) mb=${arg#vmctl_dirty_mb=} ;;
+    vmctl_pause=*) pause=${arg#vmctl_pause=} ;;
+  esac
 done
 mount -t tmpfs -o size=$((mb + 8))m tmpfs /run
 echo "vmctl-test-guest: dirtying ${mb} MiB" > /dev/console
@@ -110,11 +117,13 @@ while true; do
   dd if=/dev/urandom of=/run/dirty bs=1M count="$mb" conv=notrunc 2>/dev/null
   i=$((i + 1))
   echo "vmctl-test-guest: pass $i" > /dev/console
+  [ "$pause" = 0 ] || sleep "$pause"
 done
 INIT
   chmod 0755 "$root/init"
   (cd "$root" && find . | "$tmp/busybox/bin/busybox" cpio -o -H newc 2>/dev/null | gzip -1) \
     > "$CACHE/guest/initrd.img"
+  echo "$GUEST_VERSION" > "$CACHE/guest/version"
   rm -rf "$tmp"
 }
 

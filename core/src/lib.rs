@@ -3,8 +3,10 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod inventory;
+
 pub mod guest;
 pub mod libvirt;
+pub mod migrate;
 
 pub mod bootstrap;
 pub mod ssh;

@@ -24,6 +24,7 @@ mod net;
 mod preflight;
 mod reap;
 pub mod trust;
+mod vmctl;
 
 pub use error::{LabError, Result};
 pub use guest::{GuestSpec, Workload, virt_type};
@@ -31,3 +32,4 @@ pub use host::Host;
 pub use lab::{Lab, LabSpec};
 pub use preflight::{check as preflight, lab_or_skip};
 pub use reap::{reap_all, reap_stale};
+pub use vmctl::vmctl_bin;

@@ -7,6 +7,7 @@ mod fleet;
 mod guest;
 mod hosts;
 mod list;
+mod moves;
 mod pki;
 mod table;
 
@@ -45,6 +46,10 @@ pub enum Command {
     Pki(pki::PkiCommand),
     /// Make every host and the admin trust each other over mutual TLS.
     Bootstrap(bootstrap::BootstrapArgs),
+    /// Move a guest to another host (live, peer-to-peer, over TLS).
+    Move(moves::MoveArgs),
+    /// Move every running guest off a host.
+    Evacuate(moves::EvacuateArgs),
     /// Show each host: reachable or why not, hypervisor, CPUs, memory, guests.
     Hosts(hosts::HostsArgs),
     /// List guests across the fleet.
@@ -78,6 +83,8 @@ pub fn run(command: Command, global: &Global) -> Result<ExitCode, Failure> {
         Command::Destroy(args) => guest::run_power(args, PowerAction::Destroy, global),
         Command::Reconfigure(args) => edit::run_reconfigure(args, global),
         Command::Delete(args) => edit::run_delete(args, global),
+        Command::Move(args) => moves::run_move(args, global),
+        Command::Evacuate(args) => moves::run_evacuate(args, global),
         Command::Bootstrap(args) => bootstrap::run(args, global),
     }
 }

@@ -21,4 +21,5 @@ pub use error::{ConnectError, LibvirtError, QueryError};
 pub use event_loop::ensure_event_loop;
 pub use fleet::{DEFAULT_TIMEOUT, Fleet, HostOutcome, HostTarget};
 pub use guest_ref::{GuestRef, GuestRefError};
+pub(crate) use locate::lookup;
 pub use locate::{LocateError, Located};

@@ -1,0 +1,284 @@
+//! Running a planned move: the migration on a blocking thread, its job
+//! polled for progress, aborted on request, and the outcome checked.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use virt::domain::Domain;
+use virt::sys;
+
+use crate::libvirt::{Fleet, LibvirtError};
+
+use super::error::MoveError;
+use super::ffi::{self, JobProgress};
+use super::outcome::{Moved, clean_up_failure, placement};
+use super::progress::{MoveEvent, Phase};
+use super::storage::prepare_pools;
+use super::{Cancel, Mode, MovePlan};
+
+/// How often the job's statistics are read.
+const POLL: Duration = Duration::from_millis(500);
+/// Passes over memory after which a move that is not shrinking is reported.
+const SLOW_ITERATION: u64 = 8;
+
+type Emit = Arc<dyn Fn(MoveEvent) + Send + Sync>;
+
+/// Runs `plan`, reporting through `emit`; `cancel` aborts it. Whatever
+/// happens, the guest's placement is checked before this returns.
+pub async fn run_move(
+    fleet: &Fleet,
+    plan: &MovePlan,
+    emit: Emit,
+    cancel: Cancel,
+) -> Result<Moved, MoveError> {
+    let started = Instant::now();
+    let guest = plan.guest.clone();
+    emit(MoveEvent::Started {
+        guest: guest.clone(),
+        source: plan.source.clone(),
+        dest: plan.dest.clone(),
+    });
+    if !plan.copy.is_empty() {
+        let copy = plan.copy.clone();
+        plan.dest_conn
+            .run(move |c| prepare_pools(c, &copy))
+            .await
+            .map_err(|source| MoveError::Storage {
+                guest: guest.clone(),
+                dest: plan.dest.clone(),
+                source,
+            })?;
+    }
+
+    let migration = spawn_migration(plan);
+    let aborted = watch(plan, &emit, &cancel, &migration).await;
+    let result = match migration.await {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    finish(fleet, plan, &emit, started, result, aborted).await
+}
+
+fn spawn_migration(plan: &MovePlan) -> tokio::task::JoinHandle<Result<(), LibvirtError>> {
+    let domain = plan.domain.clone();
+    let uri = plan.dest_uri.clone();
+    let disks = plan.copy.iter().map(|d| d.target.clone()).collect();
+    let params = plan.request.parameters(disks);
+    let flags = plan.request.flags();
+    tracing::info!(guest = %plan.guest, source = %plan.source, dest = %plan.dest, flags = ?plan.request.flag_names(), "move started");
+    tokio::task::spawn_blocking(move || {
+        domain
+            .migrate_to_uri3(Some(&uri), params, flags)
+            .map_err(LibvirtError::from)
+    })
+}
+
+/// Polls the job until the migration ends; aborts it on cancel or
+/// timeout, and returns the reason if it did.
+async fn watch(
+    plan: &MovePlan,
+    emit: &Emit,
+    cancel: &Cancel,
+    migration: &tokio::task::JoinHandle<Result<(), LibvirtError>>,
+) -> Option<String> {
+    let deadline = plan.request.timeout.map(|t| Instant::now() + t);
+    let mut state = WatchState::default();
+    while !migration.is_finished() {
+        tokio::time::sleep(POLL).await;
+        let reason = if cancel.is_cancelled() {
+            Some("interrupted".to_owned())
+        } else if deadline.is_some_and(|d| Instant::now() > d) {
+            Some(format!(
+                "--timeout {}s reached",
+                plan.request.timeout.unwrap_or_default().as_secs()
+            ))
+        } else {
+            None
+        };
+        if let (Some(reason), None) = (reason, &state.aborted) {
+            abort(plan, emit, &reason).await;
+            state.aborted = Some(reason);
+        }
+        let domain = plan.domain.clone();
+        let stats = tokio::task::spawn_blocking(move || ffi::job_progress(&domain, 0)).await;
+        if let Ok(Ok(stats)) = stats {
+            state.observe(plan, emit, &stats).await;
+        }
+    }
+    state.aborted
+}
+
+async fn abort(plan: &MovePlan, emit: &Emit, reason: &str) {
+    emit(MoveEvent::Aborting {
+        guest: plan.guest.clone(),
+        reason: reason.to_owned(),
+    });
+    tracing::warn!(guest = %plan.guest, reason, "aborting move");
+    let domain = plan.domain.clone();
+    let r = tokio::task::spawn_blocking(move || ffi::abort_job(&domain)).await;
+    if let Ok(Err(e)) = r {
+        tracing::warn!(guest = %plan.guest, error = %e, "abort request failed");
+    }
+}
+
+#[derive(Default)]
+struct WatchState {
+    aborted: Option<String>,
+    downtime_set: bool,
+    postcopy: bool,
+    warned_slow: bool,
+    best_remaining: Option<u64>,
+}
+
+impl WatchState {
+    async fn observe(&mut self, plan: &MovePlan, emit: &Emit, s: &JobProgress) {
+        if s.kind == sys::VIR_DOMAIN_JOB_NONE as i32 {
+            return;
+        }
+        let iteration = s.iteration.unwrap_or(0);
+        let remaining = s.remaining.unwrap_or(0);
+        let phase = if self.postcopy {
+            Phase::Postcopy
+        } else if s.disk_remaining.unwrap_or(0) > 0 && iteration == 0 {
+            Phase::Storage
+        } else {
+            Phase::Memory
+        };
+        emit(MoveEvent::Progress {
+            guest: plan.guest.clone(),
+            phase,
+            processed: s.processed.unwrap_or(0),
+            remaining,
+            total: s.total.unwrap_or(0),
+            rate: s.memory_bps.unwrap_or(0).max(s.disk_bps.unwrap_or(0)),
+            iteration,
+        });
+        self.tune(plan, emit, iteration, remaining).await;
+    }
+
+    async fn tune(&mut self, plan: &MovePlan, emit: &Emit, iteration: u64, remaining: u64) {
+        let domain = plan.domain.clone();
+        if let (Some(ms), false) = (plan.request.max_downtime_ms, self.downtime_set) {
+            self.downtime_set = true;
+            let d = domain.clone();
+            let _ = tokio::task::spawn_blocking(move || d.migrate_set_max_downtime(ms, 0)).await;
+        }
+        if plan.request.postcopy && !self.postcopy && iteration >= 2 {
+            self.postcopy = true;
+            if let Ok(Ok(())) =
+                tokio::task::spawn_blocking(move || ffi::start_postcopy(&domain)).await
+            {
+                emit(MoveEvent::PostcopyStarted {
+                    guest: plan.guest.clone(),
+                });
+            }
+        }
+        let shrinking = self.best_remaining.is_none_or(|b| remaining < b);
+        if shrinking {
+            self.best_remaining = Some(remaining);
+        }
+        if iteration >= SLOW_ITERATION && !shrinking && !self.warned_slow {
+            self.warned_slow = true;
+            emit(MoveEvent::NotConverging {
+                guest: plan.guest.clone(),
+                iteration,
+                hint: slow_hint(plan),
+            });
+        }
+    }
+}
+
+fn slow_hint(plan: &MovePlan) -> String {
+    let r = &plan.request;
+    let mut tips = Vec::new();
+    if !r.auto_converge {
+        tips.push("--auto-converge");
+    }
+    if !r.postcopy {
+        tips.push("--postcopy");
+    }
+    if r.max_downtime_ms.is_none() {
+        tips.push("a larger --max-downtime");
+    }
+    if r.bandwidth_mib_s.is_some() {
+        tips.push("a higher --bandwidth");
+    }
+    format!(
+        "the guest dirties memory faster than it is sent; try {}",
+        tips.join(", ")
+    )
+}
+
+async fn finish(
+    fleet: &Fleet,
+    plan: &MovePlan,
+    emit: &Emit,
+    started: Instant,
+    result: Result<(), LibvirtError>,
+    aborted: Option<String>,
+) -> Result<Moved, MoveError> {
+    let guest = plan.guest.clone();
+    let elapsed = started.elapsed();
+    let placement = match &result {
+        Ok(()) => placement(fleet, &guest, &[&plan.source, &plan.dest]).await,
+        Err(_) => clean_up_failure(fleet, plan).await,
+    };
+    let running_on = placement.single().map(str::to_owned);
+    let downtime_ms = match (&result, &running_on) {
+        (Ok(()), Some(host)) if host == &plan.dest => downtime(fleet, plan).await,
+        _ => None,
+    };
+    let landed = match plan.request.mode() {
+        Mode::Live => running_on.as_deref() == Some(plan.dest.as_str()),
+        Mode::Offline => {
+            placement.active_on.is_empty() && placement.inactive_on == [plan.dest.clone()]
+        }
+    };
+    let ok = result.is_ok() && landed;
+    emit(MoveEvent::Finished {
+        guest: guest.clone(),
+        ok,
+        running_on,
+        elapsed,
+        downtime_ms,
+    });
+    let state = placement.describe(&guest);
+    match (result, aborted) {
+        (Ok(()), _) if ok => {
+            tracing::info!(guest = %guest, dest = %plan.dest, ?elapsed, "move completed");
+            Ok(Moved {
+                guest,
+                source: plan.source.clone(),
+                dest: plan.dest.clone(),
+                elapsed,
+                downtime_ms,
+            })
+        }
+        (Ok(()), _) => Err(MoveError::Invariant { guest, state }),
+        (Err(_), Some(reason)) => Err(MoveError::Aborted {
+            guest,
+            reason,
+            state,
+        }),
+        (Err(source), None) => Err(MoveError::Failed {
+            guest,
+            source_host: plan.source.clone(),
+            dest: plan.dest.clone(),
+            state,
+            source,
+        }),
+    }
+}
+
+/// The completed job's downtime, as the destination recorded it.
+async fn downtime(fleet: &Fleet, plan: &MovePlan) -> Option<u64> {
+    let conn = fleet.connect(&plan.dest).await.ok()?;
+    let guest = plan.guest.clone();
+    conn.run(move |c| {
+        let d: Domain = crate::libvirt::lookup(c, &guest).ok()??;
+        ffi::job_progress(&d, sys::VIR_DOMAIN_JOB_STATS_COMPLETED)
+            .ok()?
+            .downtime
+    })
+    .await
+}

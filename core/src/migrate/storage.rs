@@ -1,0 +1,98 @@
+//! Making the destination ready for copied disks, and undoing it.
+//!
+//! libvirt creates a copied disk's volume on the destination itself, but
+//! only inside a storage pool whose directory holds the disk's path ("Storage
+//! pool not found" otherwise). vmctl makes sure such a pool exists and runs,
+//! and after a failed move deletes the volumes the move created.
+
+use std::collections::BTreeSet;
+
+use crate::libvirt::{HostConnection, LibvirtError};
+
+use super::disks::Disk;
+use super::facts::parent;
+
+/// Ensures every directory of `disks` is the target of an active pool on the
+/// destination; returns the names of pools it created.
+pub fn prepare_pools(dest: &HostConnection, disks: &[Disk]) -> Result<Vec<String>, LibvirtError> {
+    let dirs: BTreeSet<String> = disks.iter().map(|d| parent(&d.path)).collect();
+    let mut created = Vec::new();
+    for dir in dirs {
+        if let Ok(pool) = dest.raw().lookup_storage_pool_by_target_path(&dir) {
+            if !pool.is_active().unwrap_or(false) {
+                pool.create(0)?;
+            }
+            continue;
+        }
+        created.push(define_pool(dest, &dir)?);
+    }
+    Ok(created)
+}
+
+fn define_pool(dest: &HostConnection, dir: &str) -> Result<String, LibvirtError> {
+    let name = pool_name(dir);
+    let xml = format!(
+        "<pool type='dir'><name>{name}</name><target><path>{}</path></target></pool>",
+        xml_escape(dir)
+    );
+    let pool = dest.raw().define_storage_pool_xml(&xml, 0)?;
+    pool.build(0)?;
+    pool.create(0)?;
+    pool.set_autostart(true)?;
+    tracing::info!(host = dest.host(), pool = %name, dir, "created storage pool for copied disks");
+    Ok(name)
+}
+
+/// Deletes the destination's volumes at the paths of `disks`, after a
+/// failed move (the plan refused to copy onto volumes that existed).
+pub fn remove_copies(dest: &HostConnection, disks: &[Disk]) {
+    for disk in disks {
+        if let Ok(vol) = dest.raw().lookup_storage_vol_by_path(&disk.path) {
+            match vol.delete(0) {
+                Ok(()) => {
+                    tracing::info!(host = dest.host(), path = %disk.path, "removed partial disk copy")
+                }
+                Err(e) => {
+                    tracing::warn!(host = dest.host(), path = %disk.path, error = %e.message(), "could not remove partial disk copy")
+                }
+            }
+        }
+    }
+}
+
+/// A pool name for a directory: `vmctl-` and the path's parts.
+fn pool_name(dir: &str) -> String {
+    let parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    let joined: String = parts
+        .join("-")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("vmctl-{joined}")
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('\'', "&apos;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_names_come_from_the_directory() {
+        assert_eq!(
+            pool_name("/var/lib/libvirt/images"),
+            "vmctl-var-lib-libvirt-images"
+        );
+        assert_eq!(pool_name("/srv/vm disks"), "vmctl-srv-vm_disks");
+    }
+}

@@ -1,0 +1,233 @@
+//! `vmctl move` and `vmctl evacuate` on real lab hosts: guests change
+//! hosts, run on exactly one, and lose nothing.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip};
+
+/// Hosts where `guest` is running, asked of each host's own libvirtd.
+fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
+    lab.hosts()
+        .iter()
+        .filter(|h| h.running_guests().unwrap().iter().any(|g| g == guest))
+        .map(|h| h.name().to_string())
+        .collect()
+}
+
+/// Hosts where `guest` is defined at all.
+fn defined_on(lab: &Lab, guest: &str) -> Vec<String> {
+    lab.hosts()
+        .iter()
+        .filter(|h| h.defined_guests().unwrap().iter().any(|g| g == guest))
+        .map(|h| h.name().to_string())
+        .collect()
+}
+
+fn assert_only_on(lab: &Lab, guest: &str, host: &str) {
+    assert_eq!(
+        running_on(lab, guest),
+        vec![host],
+        "{guest} should run only on {host}"
+    );
+    assert_eq!(
+        defined_on(lab, guest),
+        vec![host],
+        "{guest} should be defined only on {host}"
+    );
+}
+
+/// Waits until the guest's console on `host` shows a pass it had not shown.
+fn assert_guest_works_on(lab: &Lab, guest: &str, host: &str) {
+    let h = lab.host(host);
+    let before = h.guest_console(guest).matches("pass").count();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if h.guest_console(guest).matches("pass").count() > before {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("{guest} makes no progress on {host}");
+}
+
+fn started_busy(lab: &Lab, host: usize, name: &str) -> String {
+    let h = lab.nth(host);
+    h.create_guest(&GuestSpec::busy(name)).unwrap();
+    assert_guest_works_on(lab, name, h.name());
+    h.name().to_string()
+}
+
+#[test]
+fn busy_guest_moves_live_and_back_with_and_without_tls() {
+    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+        return;
+    };
+    lab.bootstrap();
+    let (h1, h2) = (lab.nth(0).name().to_string(), lab.nth(1).name().to_string());
+    started_busy(&lab, 0, "mover");
+
+    lab.vmctl_ok(&["move", "mover", &h2]);
+    assert_only_on(&lab, "mover", &h2);
+    assert_guest_works_on(&lab, "mover", &h2);
+
+    lab.vmctl_ok(&["move", "mover", &h1, "--tls"]);
+    assert_only_on(&lab, "mover", &h1);
+    assert_guest_works_on(&lab, "mover", &h1);
+
+    // --output json prints one event per line, ending with a finished move.
+    let out = lab.vmctl_ok(&["--output", "json", "move", "mover", &h2]);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["ok"], true);
+    assert_eq!(last["running_on"], h2.as_str());
+    assert_only_on(&lab, "mover", &h2);
+}
+
+#[test]
+fn refused_and_aborted_moves_leave_the_guest_on_its_source() {
+    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+        return;
+    };
+    lab.bootstrap();
+    let h2 = lab.nth(1).name().to_string();
+    let h1 = started_busy(&lab, 0, "stay");
+
+    // A guest of the same name on the destination: refused before anything moves.
+    lab.nth(1).define_guest(&GuestSpec::idle("stay")).unwrap();
+    let out = lab.vmctl(&["move", "stay", &h2]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("name one as stay@HOST"), "{err}");
+    let out = lab.vmctl(&["move", &format!("stay@{h1}"), &h2]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!("{h2} already has a guest named stay")),
+        "{err}"
+    );
+    assert_eq!(running_on(&lab, "stay"), vec![h1.clone()]);
+    lab.nth(1).virsh(&["undefine", "stay"]).unwrap();
+
+    // A slow move interrupted half-way: the guest stays on the source.
+    let child = lab
+        .vmctl_command()
+        .args(["move", "stay", &h2, "--bandwidth", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "interrupted move reported success: {err}"
+    );
+    assert!(err.contains(&format!("stay is running on {h1}")), "{err}");
+    assert_only_on(&lab, "stay", &h1);
+    assert_guest_works_on(&lab, "stay", &h1);
+
+    // A timeout does the same.
+    let out = lab.vmctl(&["move", "stay", &h2, "--bandwidth", "1", "--timeout", "3"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--timeout"));
+    assert_only_on(&lab, "stay", &h1);
+}
+
+#[test]
+fn stopped_guest_moves_offline() {
+    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+        return;
+    };
+    lab.bootstrap();
+    let h2 = lab.nth(1).name().to_string();
+    lab.nth(0)
+        .define_guest(&GuestSpec::idle("sleeper"))
+        .unwrap();
+
+    let out = lab.vmctl(&["move", "sleeper", &h2]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--offline"));
+
+    lab.vmctl_ok(&["move", "sleeper", &h2, "--offline"]);
+    assert_eq!(defined_on(&lab, "sleeper"), vec![h2.clone()]);
+    assert!(running_on(&lab, "sleeper").is_empty());
+}
+
+/// sha256 of the disk's guest-visible content, computed on `host`.
+fn disk_checksum(lab: &Lab, host: usize, path: &str) -> String {
+    let script = format!("qemu-img convert -U -O raw {path} /dev/stdout | sha256sum");
+    let out = lab.nth(host).exec("sh", &["-c", &script]).unwrap();
+    out.split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn copy_storage_moves_the_disk_and_its_content() {
+    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+        return;
+    };
+    lab.bootstrap();
+    let h2 = lab.nth(1).name().to_string();
+    let spec = GuestSpec::busy("disky").with_disk(32);
+    let h1 = lab.nth(0);
+    h1.define_guest(&spec).unwrap();
+    let path = spec.disk_path();
+    h1.exec(
+        "qemu-io",
+        &["-f", "qcow2", "-c", "write -P 0x5a 1M 8M", &path],
+    )
+    .unwrap();
+    let before = disk_checksum(&lab, 0, &path);
+    h1.virsh(&["start", "disky"]).unwrap();
+
+    // Without --copy-storage the move is refused and says what to add.
+    let out = lab.vmctl(&["move", "disky", &h2]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--copy-storage"));
+
+    lab.vmctl_ok(&["move", "disky", &h2, "--copy-storage"]);
+    assert_only_on(&lab, "disky", &h2);
+    assert_eq!(
+        disk_checksum(&lab, 1, &path),
+        before,
+        "disk content changed"
+    );
+    assert_guest_works_on(&lab, "disky", &h2);
+}
+
+#[test]
+fn evacuate_drains_a_host_of_four_guests() {
+    let Some(lab) = lab_or_skip(&LabSpec::hosts(3)) else {
+        return;
+    };
+    lab.bootstrap();
+    let h1 = lab.nth(0);
+    let guests = ["ev1", "ev2", "ev3", "ev4"];
+    for g in guests {
+        h1.create_guest(&GuestSpec::idle(g)).unwrap();
+    }
+    let out = lab.vmctl_ok(&["evacuate", h1.name(), "--dry-run"]);
+    assert!(out.contains("would move"), "{out}");
+    assert_eq!(
+        h1.running_guests().unwrap().len(),
+        4,
+        "dry run moved something"
+    );
+
+    lab.vmctl_ok(&["evacuate", h1.name()]);
+    assert!(h1.running_guests().unwrap().is_empty(), "host1 not empty");
+    for g in guests {
+        let on = running_on(&lab, g);
+        assert_eq!(on.len(), 1, "{g} runs on {on:?}");
+        assert_ne!(on[0], h1.name());
+    }
+}
