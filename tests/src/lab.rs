@@ -17,8 +17,10 @@ pub struct LabSpec {
     pub hosts: usize,
     /// Host names; default `hostI-lN`, unique to the lab so labs never collide.
     pub names: Option<Vec<String>>,
-    /// Also authorize the invoking user's own `~/.ssh/id_*.pub` keys, so
-    /// `ssh root@host1` works from a shell (the demo does this).
+    /// For a person at a shell (the demo, `vmctl-lab up`): also authorize
+    /// their own `~/.ssh/id_*.pub` keys, and add an ssh client config for
+    /// the lab's hosts (its key and known_hosts) so that a plain
+    /// `ssh root@host1` works; teardown removes it.
     pub authorize_user_keys: bool,
 }
 
@@ -119,7 +121,31 @@ impl Lab {
         for host in started {
             self.hosts.push(host?);
         }
-        self.write_known_hosts()
+        self.write_known_hosts()?;
+        if spec.authorize_user_keys {
+            self.write_ssh_config()?;
+        }
+        Ok(())
+    }
+
+    fn write_ssh_config(&self) -> Result<()> {
+        let names: Vec<&str> = self.hosts.iter().map(Host::name).collect();
+        let text = format!(
+            "# vmctl lab {}: removed when the lab is torn down
+Host {}
+  IdentityFile {}
+  UserKnownHostsFile {}
+",
+            self.index,
+            names.join(" "),
+            self.ssh_key().display(),
+            self.known_hosts().display()
+        );
+        let path = reap::ssh_config_path(self.index);
+        match path.parent() {
+            Some(dir) if dir.is_dir() => fs::write(&path, text).map_err(io(&path)),
+            _ => Ok(()), // no ssh_config.d: people pass -i themselves
+        }
     }
 
     fn host_names(&self, spec: &LabSpec) -> Result<Vec<String>> {

@@ -23,7 +23,13 @@ pub fn teardown(index: u8) {
     }
     net::delete_bridge(index);
     let _ = hosts_file::remove(index);
+    let _ = fs::remove_file(ssh_config_path(index));
     let _ = fs::remove_dir_all(lab_dir(index));
+}
+
+/// The ssh client config a lab for people adds for its hosts.
+pub fn ssh_config_path(index: u8) -> PathBuf {
+    PathBuf::from(format!("/etc/ssh/ssh_config.d/vmctl-lab-{index}.conf"))
 }
 
 /// Records the calling process as the owner of lab `index`.

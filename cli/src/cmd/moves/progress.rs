@@ -62,8 +62,10 @@ impl Progress {
         let mut map = self.by_guest.lock().unwrap_or_else(|p| p.into_inner());
         match event {
             MoveEvent::Started { guest, dest, .. } => {
-                let bar = bars.add(ProgressBar::new(0).with_style(style()));
+                let bar = bars.add(ProgressBar::new_spinner().with_style(waiting_style()));
                 bar.set_prefix(format!("{guest} → {dest}"));
+                bar.set_message("starting the guest on the destination");
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
                 map.insert(guest, bar);
             }
             MoveEvent::Progress {
@@ -75,7 +77,11 @@ impl Progress {
                 iteration,
                 ..
             } => {
-                if let Some(bar) = map.get(&guest) {
+                if let Some(bar) = map.get(&guest).filter(|_| processed + remaining > 0) {
+                    if bar.length().is_none() {
+                        bar.disable_steady_tick();
+                        bar.set_style(style());
+                    }
                     bar.set_length(processed + remaining);
                     bar.set_position(processed);
                     bar.set_message(format!(
@@ -97,6 +103,11 @@ fn style() -> ProgressStyle {
     ProgressStyle::with_template("{prefix:>20} [{bar:30}] {bytes}/{total_bytes} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
+}
+
+fn waiting_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>20} {spinner} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 fn plain(event: &MoveEvent) {
