@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use vmctl_lab::{Host, LabSpec, lab_or_skip, trust, virt_type};
+use vmctl_lab::{GuestSpec, Host, LabSpec, lab_or_skip, trust, virt_type};
 
 /// The `vmctl` binary beside the test executable (scripts/test.sh builds
 /// it first): target/debug/deps/lifecycle-HASH -> target/debug/vmctl.
@@ -170,6 +170,15 @@ fn guest_is_created_listed_reconfigured_stopped_started_and_deleted() {
     );
     assert!(line.contains("already exists on"), "{line}");
     assert!(h2.defined_guests().unwrap().is_empty());
+
+    // A name defined on two hosts is flagged, and needs GUEST@HOST.
+    h2.define_guest(&GuestSpec::idle("g1")).unwrap();
+    let listed = vmctl.ok(&["list", "--all"]);
+    assert_eq!(listed.matches("duplicate name").count(), 2, "{listed}");
+    let line = refused(&vmctl, &["stop", "g1"], 2);
+    assert!(line.contains("name one as g1@HOST"), "{line}");
+    vmctl.ok(&["destroy", &format!("g1@{}", h2.name())]);
+    h2.virsh(&["undefine", "g1"]).unwrap();
 
     // Stop (the firmware-only guest ignores ACPI, so it is forced), start.
     vmctl.ok(&["stop", "g1", "--timeout", "2", "--force"]);

@@ -131,6 +131,8 @@ pub async fn create(fleet: &Fleet, request: CreateRequest) -> Result<CreateOutco
     conn.run(move |c| create_blocking(c, &request)).await
 }
 
+// TODO(#5): an unreachable host makes create refuse (its guests' names
+// cannot be checked); a `--danger-skip-unreachable` may be wanted.
 async fn ensure_unused(fleet: &Fleet, name: &str) -> Result<(), CreateError> {
     let owned = name.to_owned();
     let outcomes = fleet

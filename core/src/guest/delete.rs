@@ -104,6 +104,8 @@ fn delete_blocking(l: &Located, keep_storage: bool) -> Result<DeleteOutcome, Del
     Ok(outcome)
 }
 
+// TODO(#5): a disk in no storage pool (made by hand) is left in place with
+// a warning; deleting arbitrary paths on a host is not vmctl's to do.
 fn remove(l: &Located, path: &str) -> Result<bool, DeleteError> {
     let removed = delete_volume(l.conn.raw(), path).map_err(|source| DeleteError::Volume {
         guest: l.guest.clone(),

@@ -46,6 +46,11 @@ impl DomainSpec {
     /// The domain XML: `<memory>` is the ceiling and `<currentMemory>` what
     /// the balloon gives at start, so memory can change live up to the
     /// ceiling; `<vcpu current>` below the maximum leaves vCPUs to plug in.
+    // TODO(#5): no network interface yet: which libvirt network or bridge
+    // a guest joins is a fleet-wide choice the inventory does not make.
+    // TODO(#5): live memory growth is balloon-only, so it needs the guest's
+    // virtio-balloon driver; DIMM hotplug (`<maxMemory slots>`) would not,
+    // but needs a NUMA topology in every guest.
     pub fn to_xml(&self) -> String {
         let disk = self.disk.as_deref().map_or_else(String::new, disk_xml);
         format!(
