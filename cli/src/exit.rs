@@ -8,6 +8,11 @@
 //! | 2 | bad input: usage error, invalid config or inventory, unknown host |
 //! | 3 | a host was unreachable or refused the connection |
 //! | 4 | validation found problems (`vmctl pki validate` and future checks) |
+//!
+//! Bad input (exit 2) is told in one line, the causes folded into it, so
+//! that a person sees at once which file, key or name to fix; a hint, when
+//! there is one, follows on its own line. Other failures print the chain
+//! one cause a line.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -57,18 +62,54 @@ impl Failure {
         self
     }
 
-    /// The text printed on stderr: the error, each cause on its own line,
-    /// then the hint.
+    /// The text printed on stderr: the error and its causes (on one line
+    /// for bad input, else one cause a line), then the hint.
     pub fn render(&self) -> String {
+        let mut text = if self.exit == Exit::Usage {
+            format!("error: {}\n", one_line(&self.error))
+        } else {
+            self.chain_lines()
+        };
+        if let Some(hint) = &self.hint {
+            let _ = writeln!(text, "  hint: {}", flatten(hint));
+        }
+        text
+    }
+
+    fn chain_lines(&self) -> String {
         let mut text = format!("error: {}\n", self.error);
         for cause in self.error.chain().skip(1) {
             let _ = writeln!(text, "  caused by: {cause}");
         }
-        if let Some(hint) = &self.hint {
-            let _ = writeln!(text, "  hint: {hint}");
-        }
         text
     }
+}
+
+/// The error and its causes joined by `: `, each on one line, skipping a
+/// cause that its parent's message already repeats.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = flatten(&cause.to_string());
+        if message.is_empty() || text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
+/// `text` with its lines joined by `; `, blank lines dropped.
+fn flatten(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("; ")
 }
 
 /// Attaches an exit class to any error.
@@ -98,5 +139,24 @@ mod tests {
             text,
             "error: could not write /x\n  caused by: disk full\n  hint: free some space\n"
         );
+    }
+
+    #[test]
+    fn bad_input_is_one_line_with_its_causes() {
+        let inner = std::io::Error::other("no such host\nat line 2");
+        let error = anyhow::Error::new(inner).context("host h1 does not resolve");
+        let text = Failure::new(Exit::Usage, error).hint("fix it").render();
+        assert_eq!(
+            text,
+            "error: host h1 does not resolve: no such host; at line 2\n  hint: fix it\n"
+        );
+    }
+
+    #[test]
+    fn a_cause_repeated_by_its_parent_is_said_once() {
+        let inner = std::io::Error::other("disk full");
+        let error = anyhow::Error::new(inner).context("could not write /x: disk full");
+        let text = Failure::new(Exit::Usage, error).render();
+        assert_eq!(text, "error: could not write /x: disk full\n");
     }
 }

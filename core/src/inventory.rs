@@ -11,6 +11,7 @@
 
 mod raw;
 mod sources;
+mod syntax;
 #[cfg(test)]
 mod tests;
 
@@ -106,6 +107,14 @@ pub enum InventoryError {
     /// `--config FILE` names a file that does not exist.
     #[error("config file {path} does not exist")]
     MissingConfig { path: PathBuf },
+    /// A config file is not TOML.
+    #[error("{}: line {line}, column {column}: {message}", .path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// A value has the wrong type or a key is unknown.
     #[error("{origin}: {message}")]
     Invalid {

@@ -2,7 +2,7 @@
 //! private key (`load`). A loaded [`Authority`] signs leaves and CRLs.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
@@ -86,6 +86,14 @@ pub enum LoadError {
         #[source]
         source: KeyFileError,
     },
+    /// The CA certificate's validity ended: nothing it signs is trusted.
+    #[error("the CA certificate {path} expired on {not_after}")]
+    Expired { path: PathBuf, not_after: String },
+    /// The CA certificate is not valid yet (a clock is off).
+    #[error(
+        "the CA certificate {path} is not valid before {not_before}; is this machine's clock right?"
+    )]
+    NotYetValid { path: PathBuf, not_before: String },
     /// The key in `cakey.pem` is not the key of `cacert.pem`.
     #[error("the CA key {path} does not belong to the CA certificate")]
     KeyMismatch { path: PathBuf },
@@ -149,6 +157,7 @@ impl Authority {
         let cert_der = pem_certificate_der(&cert_pem).ok_or_else(|| LoadError::Certificate {
             path: cert_path.clone(),
         })?;
+        check_validity(&cert_path, &cert_der, OffsetDateTime::now_utc())?;
 
         let key_path = layout.ca_key();
         let key_pem = zeroize::Zeroizing::new(read(&key_path)?);
@@ -264,6 +273,35 @@ pub(crate) fn pem_certificate_der(pem: &str) -> Option<Vec<u8>> {
     (block.label == "CERTIFICATE").then_some(block.contents)
 }
 
+/// Refuses a CA certificate that is not valid at `now`.
+fn check_validity(path: &Path, der: &[u8], now: OffsetDateTime) -> Result<(), LoadError> {
+    let Ok((_, cert)) = X509Certificate::from_der(der) else {
+        return Err(LoadError::Certificate {
+            path: path.to_owned(),
+        });
+    };
+    let validity = cert.validity();
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let stamp = |t: &x509_parser::time::ASN1Time| {
+        let when = t.to_datetime();
+        when.format(format).unwrap_or_else(|_| when.to_string())
+    };
+    if now > validity.not_after.to_datetime() {
+        return Err(LoadError::Expired {
+            path: path.to_owned(),
+            not_after: stamp(&validity.not_after),
+        });
+    }
+    if now < validity.not_before.to_datetime() {
+        return Err(LoadError::NotYetValid {
+            path: path.to_owned(),
+            not_before: stamp(&validity.not_before),
+        });
+    }
+    Ok(())
+}
+
 /// The raw subject public key of a DER certificate.
 pub(crate) fn public_key_of(der: &[u8]) -> Option<Vec<u8>> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
@@ -327,6 +365,20 @@ mod tests {
             Authority::load(&a, None),
             Err(LoadError::KeyMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn load_refuses_an_expired_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let expired = CaOptions {
+            validity: Duration::minutes(-30),
+            ..CaOptions::default()
+        };
+        Authority::init(&layout, &expired, None).unwrap();
+        let err = Authority::load(&layout, None).unwrap_err();
+        assert!(matches!(err, LoadError::Expired { .. }), "{err:?}");
+        assert!(err.to_string().contains("expired on"), "{err}");
     }
 
     #[test]

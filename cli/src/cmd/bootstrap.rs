@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use vmctl_core::bootstrap::{self, BootstrapOptions, BootstrapReport, HostReport, Outcome};
+use vmctl_core::bootstrap::{
+    self, BootstrapError, BootstrapOptions, BootstrapReport, HostReport, Outcome,
+};
 use vmctl_pki::{Layout, Passphrase};
 
 use super::Global;
@@ -43,7 +45,7 @@ pub fn run(args: BootstrapArgs, global: &Global) -> Result<ExitCode, Failure> {
         .or_exit(Exit::Failed)?;
     let report = runtime
         .block_on(bootstrap::bootstrap(&inventory, &options))
-        .or_exit(Exit::Failed)?;
+        .map_err(start_failure)?;
 
     let printed = match global.output {
         Output::Json => output::print_json(&report),
@@ -69,6 +71,24 @@ fn passphrase(layout: &Layout) -> Result<Option<Passphrase>, Failure> {
         .map(|text| Some(Passphrase::new(text)))
         .context("could not read the passphrase")
         .or_exit(Exit::Usage)
+}
+
+/// A bootstrap that could not start: a CA that does not load or a host
+/// whose address does not resolve is bad input.
+fn start_failure(e: BootstrapError) -> Failure {
+    let (exit, hint) = match &e {
+        BootstrapError::LoadCa { source, .. } => super::pki::load_error_class(source),
+        BootstrapError::Unresolvable { .. } => (
+            Exit::Usage,
+            Some("fix the host's address in the inventory, or its DNS entry"),
+        ),
+        _ => (Exit::Failed, None),
+    };
+    let failure = Failure::new(exit, e);
+    match hint {
+        Some(hint) => failure.hint(hint),
+        None => failure,
+    }
 }
 
 fn exit_code(report: &BootstrapReport) -> ExitCode {

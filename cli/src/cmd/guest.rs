@@ -90,15 +90,7 @@ pub struct StopArgs {
 
 /// Runs `vmctl create`.
 pub fn run_create(args: CreateArgs, global: &Global) -> Result<ExitCode, Failure> {
-    let xml = match &args.xml {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            Failure::new(
-                Exit::Usage,
-                anyhow::Error::new(e).context(format!("could not read {}", path.display())),
-            )
-        })?),
-        None => None,
-    };
+    let xml = args.xml.as_deref().map(read_xml).transpose()?;
     let request = CreateRequest {
         name: args.guest.clone(),
         host: args.host.clone(),
@@ -118,6 +110,15 @@ pub fn run_create(args: CreateArgs, global: &Global) -> Result<ExitCode, Failure
     let (_, fleet) = fleet(global, &args.fleet)?;
     let outcome = block_on(create(&fleet, request))?.map_err(create_failure)?;
     print_created(&outcome, global.output)
+}
+
+/// The text of `--xml FILE`; a file that cannot be read or is not XML is
+/// bad input, named with its path.
+fn read_xml(path: &std::path::Path) -> Result<String, Failure> {
+    let bad = |e: anyhow::Error| Failure::new(Exit::Usage, e.context(path.display().to_string()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.into()))?;
+    vmctl_core::guest::parse_facts(&text).map_err(|e| bad(e.into()))?;
+    Ok(text)
 }
 
 fn print_created(o: &CreateOutcome, format: Output) -> Result<ExitCode, Failure> {

@@ -11,7 +11,7 @@ use time::Duration;
 use vmctl_core::inventory::Inventory;
 use vmctl_pki::{
     Authority, CaOptions, Index, IssueOutcome, KeyAlgorithm, Layout, LeafKind, LeafRequest,
-    Passphrase, Reuse, Subject,
+    LoadError, Passphrase, Reuse, Subject,
 };
 
 use super::Global;
@@ -292,14 +292,34 @@ fn load_ca(layout: &Layout) -> Result<Authority, Failure> {
         None => None,
     };
     Authority::load(layout, passphrase.as_ref()).map_err(|e| {
-        let missing = matches!(e, vmctl_pki::LoadError::Read { .. });
-        let failure = Failure::new(Exit::Failed, e);
-        if missing {
-            failure.hint("create the CA with `vmctl pki init`")
-        } else {
-            failure
+        let (exit, hint) = load_error_class(&e);
+        let failure = Failure::new(exit, e);
+        match hint {
+            Some(hint) => failure.hint(hint),
+            None => failure,
         }
     })
+}
+
+/// How a CA that does not load is reported: a wrong passphrase or a CA
+/// past its dates is bad input the user can fix.
+pub(super) fn load_error_class(e: &LoadError) -> (Exit, Option<&'static str>) {
+    use vmctl_pki::KeyFileError::{PassphraseRequired, WrongPassphrase};
+    match e {
+        LoadError::Read { .. } => (Exit::Failed, Some("create the CA with `vmctl pki init`")),
+        LoadError::Key {
+            source: WrongPassphrase | PassphraseRequired,
+            ..
+        } => (
+            Exit::Usage,
+            Some("give the passphrase the CA was created with (VMCTL_CA_PASSPHRASE or the prompt)"),
+        ),
+        LoadError::Expired { .. } | LoadError::NotYetValid { .. } => (
+            Exit::Usage,
+            Some("create a new CA with `vmctl pki init --force`, then run `vmctl bootstrap`"),
+        ),
+        _ => (Exit::Failed, None),
+    }
 }
 
 fn env_passphrase() -> Option<Passphrase> {

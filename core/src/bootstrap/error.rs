@@ -12,6 +12,14 @@ pub enum BootstrapError {
     /// A host named on the command line is not in the inventory.
     #[error(transparent)]
     UnknownHost(#[from] UnknownHost),
+    /// A host's address does not resolve.
+    #[error("the address `{address}` of host {host} does not resolve")]
+    Unresolvable {
+        host: String,
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// The CA could not be created.
     #[error("could not create the CA in {dir}")]
     InitCa {

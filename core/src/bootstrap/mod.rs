@@ -61,6 +61,7 @@ pub async fn bootstrap(
     options: &BootstrapOptions,
 ) -> Result<BootstrapReport, BootstrapError> {
     let plans = plan::plan(inventory, &options.hosts)?;
+    plan::resolve(&plans).await?;
     let selected: Vec<_> = plans
         .iter()
         .filter(|p| p.role == Role::Install)

@@ -1,6 +1,7 @@
 //! Parse, then act: which hosts a bootstrap installs, and which earlier
 //! members only get their allowed DN list refreshed so a newcomer joins.
 
+use super::error::BootstrapError;
 use crate::inventory::{HostSpec, Inventory, UnknownHost};
 
 /// What a bootstrap does to one host.
@@ -43,4 +44,23 @@ pub fn plan(inventory: &Inventory, names: &[String]) -> Result<Vec<BootstrapPlan
         }
     }
     Ok(plans)
+}
+
+/// Resolves the address of every host to install, before anything is
+/// issued or dialled: a name that does not resolve is an inventory
+/// mistake, told as such rather than as a failed SSH login later.
+pub(crate) async fn resolve(plans: &[BootstrapPlan]) -> Result<(), BootstrapError> {
+    for plan in plans.iter().filter(|p| p.role == Role::Install) {
+        let host = &plan.host;
+        let found = tokio::net::lookup_host((host.address.as_str(), host.ssh_port)).await;
+        let empty = || std::io::Error::other("no addresses");
+        found
+            .and_then(|mut addrs| addrs.next().map(|_| ()).ok_or_else(empty))
+            .map_err(|source| BootstrapError::Unresolvable {
+                host: host.name.clone(),
+                address: host.address.clone(),
+                source,
+            })?;
+    }
+    Ok(())
 }

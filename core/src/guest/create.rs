@@ -7,7 +7,7 @@ use virt::connect::Connect;
 use super::Size;
 use super::storage::{create_volume, delete_volume, ensure_pool};
 use super::xml::{DomainFacts, DomainSpec, VirtType, parse_facts};
-use crate::libvirt::{ConnectError, Fleet, HostConnection, LibvirtError, QueryError};
+use crate::libvirt::{ConnectError, Fleet, GuestRef, HostConnection, LibvirtError, QueryError};
 
 /// A guest to create, as validated by [`CreateRequest::validate`].
 #[derive(Debug, Clone)]
@@ -97,6 +97,9 @@ impl CreateRequest {
     /// Checks the request before any host is touched.
     pub fn validate(&self) -> Result<(), CreateError> {
         let invalid = |reason: String| Err(CreateError::Invalid { reason });
+        if let Err(e) = GuestRef::check_new_name(&self.name) {
+            return invalid(e.to_string());
+        }
         if self.vcpus == 0 {
             return invalid("--vcpus must be at least 1".into());
         }

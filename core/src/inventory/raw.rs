@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -56,6 +56,7 @@ pub(super) fn load(sources: &Sources, env: &Environment) -> Result<Inventory, In
     let mut read = Vec::new();
     for path in &sources.optional {
         if path.is_file() {
+            check_syntax(path)?;
             figment = figment.merge(Toml::file_exact(path));
             read.push(path.clone());
         }
@@ -64,6 +65,7 @@ pub(super) fn load(sources: &Sources, env: &Environment) -> Result<Inventory, In
         if !path.is_file() {
             return Err(InventoryError::MissingConfig { path: path.clone() });
         }
+        check_syntax(path)?;
         figment = figment.merge(Toml::file_exact(path));
         read.push(path.clone());
     }
@@ -78,6 +80,15 @@ pub(super) fn load(sources: &Sources, env: &Environment) -> Result<Inventory, In
     let raw: RawInventory = figment.extract().map_err(figment_error)?;
     tracing::debug!(files = ?read, "read inventory");
     validate(raw, env, read)
+}
+
+/// Reports a file that is not TOML with its line and column; an
+/// unreadable file is left to figment, which names it.
+fn check_syntax(path: &Path) -> Result<(), InventoryError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => super::syntax::check(path, &text),
+        Err(_) => Ok(()),
+    }
 }
 
 fn validate(
@@ -140,7 +151,7 @@ fn host_spec(name: String, raw: RawHost) -> Result<HostSpec, InventoryError> {
             "a host name is letters, digits, `.`, `-` and `_`".into(),
         ));
     }
-    if raw.address.trim().is_empty() || raw.address.contains(char::is_whitespace) {
+    if !is_address(&raw.address) {
         return Err(rejected(
             &key("address"),
             format!("`{}` is not a DNS name or IP address", raw.address),
@@ -176,6 +187,19 @@ fn is_host_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
+/// An IP address, or a DNS name without wildcards and empty labels.
+fn is_address(address: &str) -> bool {
+    if address.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    is_dns_name(address)
+        && !address.contains('*')
+        && address
+            .trim_end_matches('.')
+            .split('.')
+            .all(|label| !label.is_empty() && label.len() <= 63)
+}
+
 fn is_dns_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
@@ -205,25 +229,29 @@ fn figment_error(error: figment::Error) -> InventoryError {
         None => "inventory".to_owned(),
     };
     let key = error.path.join(".");
-    let suggestion = match &error.kind {
-        figment::error::Kind::UnknownField(field, expected) => nearest(field, expected),
-        _ => None,
+    let (message, suggestion) = match &error.kind {
+        figment::error::Kind::UnknownField(field, expected) => unknown_key(&key, field, expected),
+        kind if key.is_empty() => (kind.to_string(), None),
+        kind => (format!("key `{key}`: {kind}"), None),
     };
-    let at = if key.is_empty() {
-        String::new()
-    } else {
-        format!("key `{key}`: ")
-    };
-    let mut message = format!("{at}{}", error.kind);
-    if let Some(s) = &suggestion {
-        message.push_str(&format!(" (did you mean `{s}`?)"));
-    }
     InventoryError::Invalid {
         origin,
         key,
         message,
         suggestion,
     }
+}
+
+/// "unknown key `hosts.h1.adress`; did you mean `address`?", or the list
+/// of valid keys when none is close; and the suggestion.
+fn unknown_key(path: &str, field: &str, expected: &[&str]) -> (String, Option<String>) {
+    let path = if path.is_empty() { field } else { path };
+    let suggestion = nearest(field, expected);
+    let advice = match &suggestion {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("valid keys here: {}", expected.join(", ")),
+    };
+    (format!("unknown key `{path}`; {advice}"), suggestion)
 }
 
 /// The expected key closest to `field`, if it is close enough to be a typo.
@@ -255,6 +283,23 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_names_or_ips() {
+        for good in ["host1", "host1.example.test.", "192.0.2.1", "2001:db8::1"] {
+            assert!(is_address(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "a..b",
+            "*.example.test",
+            "host_1",
+            &"x".repeat(64),
+        ] {
+            assert!(!is_address(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn nearest_key_finds_typos_only() {

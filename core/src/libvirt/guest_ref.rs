@@ -28,6 +28,22 @@ pub enum GuestRefError {
 }
 
 impl GuestRef {
+    /// Checks a new guest's name: not empty, and none of the characters
+    /// libvirt refuses (`/`, control characters) nor `@`, which would make
+    /// the name impossible to give as `GUEST` or `GUEST@HOST`.
+    pub fn check_new_name(name: &str) -> Result<(), GuestRefError> {
+        if name.is_empty() {
+            return Err(GuestRefError::EmptyName { input: name.into() });
+        }
+        match name.chars().find(|c| *c == '@' || refused_in_name(*c)) {
+            Some(bad) => Err(GuestRefError::BadCharacter {
+                input: name.into(),
+                bad,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// A reference to `name` on any host.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
@@ -52,7 +68,7 @@ impl FromStr for GuestRef {
         if host == Some("") {
             return Err(GuestRefError::EmptyHost { input: err_input() });
         }
-        if let Some(bad) = name.chars().find(|c| *c == '/' || c.is_control()) {
+        if let Some(bad) = name.chars().find(|c| refused_in_name(*c)) {
             return Err(GuestRefError::BadCharacter {
                 input: err_input(),
                 bad,
@@ -63,6 +79,12 @@ impl FromStr for GuestRef {
             host: host.map(str::to_owned),
         })
     }
+}
+
+/// True for a character libvirt refuses in a domain name (or that would
+/// break the disk's file name).
+fn refused_in_name(c: char) -> bool {
+    c == '/' || c.is_control()
 }
 
 impl fmt::Display for GuestRef {
@@ -84,6 +106,14 @@ mod tests {
         let r: GuestRef = "web@host2".parse().unwrap();
         assert_eq!((r.name.as_str(), r.host.as_deref()), ("web", Some("host2")));
         assert_eq!(r.to_string(), "web@host2");
+    }
+
+    #[test]
+    fn new_names_refuse_what_libvirt_refuses_and_at_signs() {
+        assert!(GuestRef::check_new_name("web-1.example_x").is_ok());
+        for bad in ["", "a/b", "a\nb", "a\u{7f}b", "web@host1"] {
+            assert!(GuestRef::check_new_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -289,18 +289,17 @@ fn check_key(
         return;
     };
     check_mode(report, path, modes);
-    let key = match first_pem_block(text.as_bytes()) {
-        Some(block) if block.label.ends_with("PRIVATE KEY") => KeyPair::from_pem(&text).ok(),
-        _ => None,
-    };
-    let Some(key) = key else {
-        report.error(
-            path,
-            Check::Parse,
-            "not an unencrypted PEM private key",
-            "install the key issued with the certificate",
-        );
-        return;
+    let key = match parse_key(&text) {
+        Ok(key) => key,
+        Err(message) => {
+            report.error(
+                path,
+                Check::Parse,
+                message,
+                "install the key issued with the certificate",
+            );
+            return;
+        }
     };
     if cert.is_some_and(|cert| !verify::key_fits(cert, &key)) {
         report.error(
@@ -310,6 +309,20 @@ fn check_key(
             "install the key issued with the certificate, or reissue both",
         );
     }
+}
+
+/// The key in `text`, or what the file holds instead.
+fn parse_key(text: &str) -> Result<KeyPair, String> {
+    let Some(block) = first_pem_block(text.as_bytes()) else {
+        return Err("not a PEM private key".into());
+    };
+    if block.label.starts_with("ENCRYPTED") {
+        return Err("the private key is encrypted; libvirt and QEMU need it unencrypted".into());
+    }
+    if !block.label.ends_with("PRIVATE KEY") {
+        return Err(format!("holds a {}, not a PRIVATE KEY", block.label));
+    }
+    KeyPair::from_pem(text).map_err(|_| format!("its {} block is not a usable key", block.label))
 }
 
 fn check_mode(report: &mut Report<'_>, path: &Path, modes: KeyModes) {
