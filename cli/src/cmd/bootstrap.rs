@@ -95,7 +95,10 @@ fn exit_code(report: &BootstrapReport) -> ExitCode {
     let failed = report.hosts.iter().filter(|h| h.outcome == Outcome::Failed);
     let mut code = ExitCode::SUCCESS;
     for host in failed {
-        let unreachable = matches!(host.error_kind, Some("unreachable" | "login-refused"));
+        let unreachable = matches!(
+            host.error_kind,
+            Some("unreachable" | "login-refused" | "connection-lost")
+        );
         code = if unreachable {
             Exit::Unreachable
         } else {
@@ -235,6 +238,7 @@ fn hint(kind: Option<&str>) -> Option<&'static str> {
             "the host keeps its previous config; check libvirtd's log on it, then rerun"
         }
         "restore-failed" => "log in to the host and restore the *.vmctl-backup-* files by hand",
+        "connection-lost" => "run `vmctl bootstrap` again once the host answers over SSH",
         "unreachable" | "login-refused" => "check [ssh] in the inventory and that the host is up",
         _ => return None,
     })

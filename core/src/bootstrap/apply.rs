@@ -3,7 +3,10 @@
 //! ones are written atomically, libvirt restarts, and the admin checks that
 //! TLS answers. If anything fails on the way, the backups go back (files
 //! that did not exist are removed), libvirt restarts again, and the host is
-//! as reachable as it was before.
+//! as reachable as it was before. If the connection itself drops, nothing
+//! can be undone from here; every file is then either the previous one or
+//! the complete new one (atomic writes), the daemon runs as it did, and a
+//! rerun finishes the job.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,6 +50,12 @@ pub(crate) async fn activate(session: &Session, change: &Change<'_>) -> Result<(
 
     for file in &change.files {
         if let Err(source) = session.upload(file).await {
+            if source.is_lost() {
+                return Err(HostError::ConnectionLost {
+                    host,
+                    during: "installing files",
+                });
+            }
             restore
                 .run(session, None)
                 .await

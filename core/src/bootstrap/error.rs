@@ -110,6 +110,11 @@ pub enum HostError {
         #[source]
         source: Box<UploadError>,
     },
+    /// The SSH connection dropped half-way; nothing could be undone.
+    #[error(
+        "the SSH connection to {host} was lost while {during}; each file there is the previous one or the complete new one, and libvirt was not restarted"
+    )]
+    ConnectionLost { host: String, during: &'static str },
     /// The daemon did not come back or TLS did not answer; restored.
     #[error(
         "libvirt on {host} did not come back with TLS; previous files restored and daemon restarted"
@@ -154,6 +159,7 @@ impl HostError {
             Self::NoRestart { .. } => "no-restart",
             Self::RolledBack { .. } => "rolled-back",
             Self::RestoreFailed { .. } => "restore-failed",
+            Self::ConnectionLost { .. } => "connection-lost",
             _ => "failed",
         }
     }
@@ -170,7 +176,8 @@ impl HostError {
             | Self::NoRestart { host }
             | Self::Upload { host, .. }
             | Self::RolledBack { host, .. }
-            | Self::RestoreFailed { host, .. } => host,
+            | Self::RestoreFailed { host, .. }
+            | Self::ConnectionLost { host, .. } => host,
         }
     }
 }

@@ -86,8 +86,11 @@ pub enum ConnectError {
 /// Why a command on a host could not run or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
+    /// The connection dropped before the command ended.
+    #[error("the SSH connection to {host} was lost")]
+    Lost { host: String },
     /// The channel could not be opened or used.
-    #[error("could not run `{command}` on {host}")]
+    #[error("could not run `{}` on {host}", short(.command))]
     Channel {
         host: String,
         command: String,
@@ -104,6 +107,23 @@ pub enum ExecError {
     },
 }
 
+impl ExecError {
+    /// True when the connection itself is gone.
+    pub fn is_lost(&self) -> bool {
+        matches!(self, Self::Lost { .. })
+    }
+}
+
+/// The first line of a command, cut short: scripts are long.
+fn short(command: &str) -> String {
+    let first = command.lines().next().unwrap_or_default();
+    match first.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}...", &first[..cut]),
+        None if command.contains('\n') => format!("{first}..."),
+        None => first.to_owned(),
+    }
+}
+
 /// Why a file could not be written on a host.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -115,4 +135,13 @@ pub enum UploadError {
         #[source]
         source: ExecError,
     },
+}
+
+impl UploadError {
+    /// True when the connection dropped during the write.
+    pub fn is_lost(&self) -> bool {
+        match self {
+            Self::Write { source, .. } => source.is_lost(),
+        }
+    }
 }

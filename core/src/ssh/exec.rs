@@ -43,11 +43,22 @@ pub(crate) async fn exec(
     command: &str,
     stdin: Option<&[u8]>,
 ) -> Result<Output, ExecError> {
-    let channel_error = |source| ExecError::Channel {
+    let lost = || ExecError::Lost {
         host: host.to_owned(),
-        command: command.to_owned(),
-        source: Box::new(source),
     };
+    let channel_error = |source| {
+        if handle.is_closed() {
+            return lost();
+        }
+        ExecError::Channel {
+            host: host.to_owned(),
+            command: command.to_owned(),
+            source: Box::new(source),
+        }
+    };
+    if handle.is_closed() {
+        return Err(lost());
+    }
     let mut channel = handle.channel_open_session().await.map_err(channel_error)?;
     channel.exec(true, command).await.map_err(channel_error)?;
     if let Some(bytes) = stdin {
@@ -56,13 +67,22 @@ pub(crate) async fn exec(
     channel.eof().await.map_err(channel_error)?;
 
     let mut output = Output::default();
+    let mut ended = false;
     while let Some(message) = channel.wait().await {
         match message {
             ChannelMsg::Data { data } => output.stdout.extend_from_slice(&data),
             ChannelMsg::ExtendedData { data, ext: 1 } => output.stderr.extend_from_slice(&data),
-            ChannelMsg::ExitStatus { exit_status } => output.status = Some(exit_status),
+            ChannelMsg::ExitStatus { exit_status } => {
+                output.status = Some(exit_status);
+                ended = true;
+            }
+            ChannelMsg::ExitSignal { .. } => ended = true,
             _ => {}
         }
+    }
+    // No exit status and the session gone: the connection dropped.
+    if !ended && handle.is_closed() {
+        return Err(lost());
     }
     Ok(output)
 }

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 use super::Session;
 use super::error::UploadError;
 
@@ -48,16 +50,26 @@ impl Session {
     }
 }
 
-/// The shell script that writes stdin to `file.path` atomically.
+/// The shell script that writes stdin to `file.path` atomically. Input
+/// cut short (a dropped connection closes stdin early) never reaches the
+/// target: the length and SHA-256 are checked before the rename.
 fn upload_script(file: &RemoteFile<'_>) -> String {
     let path = quote(&file.path.to_string_lossy());
     let owner = quote(&format!("{}:{}", file.owner, file.group));
+    let sum: String = Sha256::digest(file.contents)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!(
         "set -e; umask 077; p={path}; d=$(dirname \"$p\"); \
          [ -d \"$d\" ] || (umask 022; mkdir -p \"$d\"); \
          t=$(mktemp \"$d/.vmctl-upload.XXXXXX\"); trap 'rm -f \"$t\"' EXIT; \
-         cat > \"$t\"; chown {owner} \"$t\"; chmod {mode:o} \"$t\"; \
+         cat > \"$t\"; \
+         [ \"$(wc -c < \"$t\")\" -eq {len} ] || {{ echo \"$p: incomplete input\" >&2; exit 1; }}; \
+         [ \"$(sha256sum < \"$t\" | cut -d' ' -f1)\" = {sum} ] || {{ echo \"$p: corrupted input\" >&2; exit 1; }}; \
+         chown {owner} \"$t\"; chmod {mode:o} \"$t\"; \
          mv -f \"$t\" \"$p\"; trap - EXIT",
+        len = file.contents.len(),
         mode = file.mode
     )
 }
@@ -90,5 +102,53 @@ mod tests {
         assert!(script.contains("mktemp \"$d/.vmctl-upload.XXXXXX\""));
         assert!(script.contains("mv -f \"$t\" \"$p\""));
         assert!(!script.contains("secret"));
+    }
+
+    /// Runs the script locally with `input` on stdin; returns its success.
+    fn run_locally(file: &RemoteFile<'_>, input: &[u8]) -> bool {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", &upload_script(file)])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait().unwrap().success()
+    }
+
+    #[test]
+    fn input_cut_short_never_replaces_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("key.pem");
+        std::fs::write(&target, b"old").unwrap();
+        let id = |flag: &str| {
+            let out = std::process::Command::new("id").arg(flag).output().unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        };
+        let (owner, group) = (id("-un"), id("-gn"));
+        let contents = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        let file = RemoteFile {
+            path: &target,
+            contents,
+            mode: 0o600,
+            owner: &owner,
+            group: &group,
+        };
+
+        assert!(!run_locally(&file, &contents[..20]));
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        let mut flipped = contents.to_vec();
+        flipped[30] ^= 1;
+        assert!(!run_locally(&file, &flipped));
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left"
+        );
+
+        assert!(run_locally(&file, contents));
+        assert_eq!(std::fs::read(&target).unwrap(), contents);
     }
 }
