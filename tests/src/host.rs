@@ -224,11 +224,20 @@ impl Host {
         self.exec(&self.restart_command(), &[]).map(|_| ())
     }
 
+    /// Kills libvirtd with SIGKILL, as a crash would (guests keep running).
+    pub fn kill_daemon(&self) -> Result<()> {
+        self.signal_daemon("-KILL")
+    }
+
     /// Stops libvirtd (guests keep running), to make the host unreachable.
     pub fn stop_daemon(&self) -> Result<()> {
+        self.signal_daemon("-TERM")
+    }
+
+    fn signal_daemon(&self, signal: &str) -> Result<()> {
         let pid = fs::read_to_string(self.private_path(LIBVIRTD_PID)).unwrap_or_default();
         if let Ok(pid) = pid.trim().parse::<u32>() {
-            let _ = run("kill", &[&pid.to_string()]);
+            let _ = run("kill", &[signal, &pid.to_string()]);
             let deadline = Instant::now() + Duration::from_secs(10);
             while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(100));

@@ -50,6 +50,9 @@ pub fn claim_bridge() -> Result<u8> {
 pub fn add_host_netns(netns: &str, bridge: &str, veth: &str, address: Ipv4Addr) -> Result<()> {
     run("ip", &["netns", "add", netns])?;
     let peer = format!("{veth}p");
+    // A namespace dies asynchronously; a peer of an earlier lab with this
+    // index may linger. The index is ours, so the name is too.
+    let _ = run("ip", &["link", "del", &peer]);
     run(
         "ip",
         &["link", "add", veth, "type", "veth", "peer", "name", &peer],
@@ -83,6 +86,26 @@ pub fn netns_pids(netns: &str) -> Vec<u32> {
 /// Removes a network namespace (its veth goes with it).
 pub fn delete_netns(netns: &str) {
     let _ = run("ip", &["netns", "del", netns]);
+}
+
+/// Removes the admin-side ends of lab `index`'s veth pairs (deleting one
+/// end removes both at once, without waiting for the namespace to die).
+pub fn delete_links(index: u8) {
+    let prefix = format!("vl{index}h");
+    let links = run("ip", &["-o", "link", "show"]).unwrap_or_default();
+    for line in links.lines() {
+        let Some(name) = line
+            .split(':')
+            .nth(1)
+            .map(|n| n.trim().split('@').next().unwrap_or(""))
+        else {
+            continue;
+        };
+        let ours = name.strip_prefix(&prefix).and_then(|r| r.strip_suffix('p'));
+        if ours.is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+            let _ = run("ip", &["link", "del", name]);
+        }
+    }
 }
 
 /// Removes lab `index`'s bridge.

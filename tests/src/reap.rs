@@ -16,15 +16,18 @@ pub fn lab_dir(index: u8) -> PathBuf {
 }
 
 /// Removes everything lab `index` made: processes, namespaces, bridge,
-/// name entries and files.
+/// name entries and files. The bridge is the lab's claim on its index, so
+/// it goes last: another lab may take the index only once nothing of this
+/// one is left to remove.
 pub fn teardown(index: u8) {
     for netns in net::lab_netns(index) {
         stop_netns(&netns);
     }
-    net::delete_bridge(index);
     let _ = hosts_file::remove(index);
     let _ = fs::remove_file(ssh_config_path(index));
     let _ = fs::remove_dir_all(lab_dir(index));
+    net::delete_links(index);
+    net::delete_bridge(index);
 }
 
 /// The ssh client config a lab for people adds for its hosts.

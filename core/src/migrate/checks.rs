@@ -56,7 +56,15 @@ pub async fn plan_move(fleet: &Fleet, request: &MoveRequest) -> Result<MovePlan,
     let (g, f) = (guest.clone(), facts.clone());
     let dest = dest_conn.run(move |c| dest_facts(c, &g, &f)).await?;
 
-    let mut checks = vec![format!("{guest} found once, on {source}")];
+    if facts.job_running {
+        return Err(PlanError::JobRunning {
+            guest,
+            host: source,
+        });
+    }
+    let mut checks = vec![format!(
+        "{guest} found once, on {source}, with no job running"
+    )];
     check_mode(request, &guest, &facts, &mut checks)?;
     check_room(
         &guest,

@@ -17,6 +17,11 @@ pub enum PlanError {
     /// The guest is already on the destination.
     #[error("{guest} is already on {host}")]
     SameHost { guest: String, host: String },
+    /// Another job, most likely another move, is running on the guest.
+    #[error(
+        "{guest} on {host} has a job running (another move?); wait for it, or abort it with `virsh domjobabort {guest}` on {host}"
+    )]
+    JobRunning { guest: String, host: String },
     /// The destination has a guest of that name.
     #[error("{dest} already has a guest named {guest}")]
     NameTaken { guest: String, dest: String },

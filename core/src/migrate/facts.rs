@@ -20,6 +20,8 @@ pub struct GuestFacts {
     pub cpu_xml: Option<String>,
     /// `kvm` or `qemu` (TCG).
     pub virt_type: String,
+    /// A job (another move, a save, a dump) is running on the guest.
+    pub job_running: bool,
     pub disks: Vec<Disk>,
 }
 
@@ -73,6 +75,9 @@ pub fn guest_facts(
         vcpus: info.nr_virt_cpu,
         cpu_xml: cpu_element(&xml),
         virt_type: virt_type(&xml),
+        job_running: super::ffi::job_progress(domain, 0)
+            .map(|j| j.kind != sys::VIR_DOMAIN_JOB_NONE as i32)
+            .unwrap_or(false),
         disks: disks(guest, &xml)?,
     })
 }

@@ -50,12 +50,8 @@ pub async fn run_move(
             })?;
     }
 
-    let migration = spawn_migration(plan);
-    let aborted = watch(plan, &emit, &cancel, &migration).await;
-    let result = match migration.await {
-        Ok(r) => r,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    };
+    let mut migration = spawn_migration(plan);
+    let (result, aborted) = watch(plan, &emit, &cancel, &mut migration).await;
     finish(fleet, plan, &emit, started, result, aborted).await
 }
 
@@ -79,12 +75,19 @@ async fn watch(
     plan: &MovePlan,
     emit: &Emit,
     cancel: &Cancel,
-    migration: &tokio::task::JoinHandle<Result<(), LibvirtError>>,
-) -> Option<String> {
+    migration: &mut tokio::task::JoinHandle<Result<(), LibvirtError>>,
+) -> (Result<(), LibvirtError>, Option<String>) {
     let deadline = plan.request.timeout.map(|t| Instant::now() + t);
     let mut state = WatchState::default();
-    while !migration.is_finished() {
-        tokio::time::sleep(POLL).await;
+    loop {
+        // The migration's end is noticed at once, not at the next poll.
+        tokio::select! {
+            joined = &mut *migration => {
+                let result = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+                return (result, state.aborted);
+            }
+            () = tokio::time::sleep(POLL) => {}
+        }
         let reason = if cancel.is_cancelled() {
             Some("interrupted".to_owned())
         } else if deadline.is_some_and(|d| Instant::now() > d) {
@@ -105,7 +108,6 @@ async fn watch(
             state.observe(plan, emit, &stats).await;
         }
     }
-    state.aborted
 }
 
 async fn abort(plan: &MovePlan, emit: &Emit, reason: &str) {
@@ -220,7 +222,11 @@ async fn finish(
     let guest = plan.guest.clone();
     let elapsed = started.elapsed();
     let placement = match &result {
-        Ok(()) => placement(fleet, &guest, &[&plan.source, &plan.dest]).await,
+        Ok(()) => {
+            let names = fleet.names();
+            let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
+            placement(fleet, &guest, &hosts).await
+        }
         Err(_) => clean_up_failure(fleet, plan).await,
     };
     let running_on = placement.single().map(str::to_owned);

@@ -24,7 +24,7 @@ mod storage;
 
 pub use cancel::Cancel;
 pub use checks::{MovePlan, plan_move};
-pub use disks::Disk;
+pub use disks::{Disk, DiskXmlError, disks};
 pub use error::{MoveError, PlanError};
 pub use evacuate::{EvacuateRequest, GuestResult, evacuate, plan_evacuation};
 pub use job::run_move;

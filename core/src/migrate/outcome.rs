@@ -67,8 +67,25 @@ pub struct Moved {
     pub downtime_ms: Option<u64>,
 }
 
-/// Asks `hosts` where `guest` is.
+/// How long a host that cannot be asked (its daemon restarting, its link
+/// down) is retried before it is reported as unknown.
+const SETTLE: Duration = Duration::from_secs(30);
+
+/// Asks `hosts` where `guest` is, retrying hosts that do not answer for up
+/// to [`SETTLE`].
 pub async fn placement(fleet: &Fleet, guest: &str, hosts: &[&str]) -> Placement {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let p = placement_once(fleet, guest, hosts).await;
+        if p.unknown.is_empty() || tokio::time::Instant::now() >= deadline {
+            return p;
+        }
+        tracing::debug!(guest, unknown = ?p.unknown, "hosts did not answer; asking again");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn placement_once(fleet: &Fleet, guest: &str, hosts: &[&str]) -> Placement {
     let mut p = Placement::default();
     for host in hosts {
         let name = guest.to_owned();
@@ -99,7 +116,9 @@ fn domain_state(conn: &HostConnection, guest: &str) -> Option<Option<bool>> {
 /// destination (the plan checked there was none before) and partial disk
 /// copies, then reports where the guest is.
 pub async fn clean_up_failure(fleet: &Fleet, plan: &MovePlan) -> Placement {
-    let hosts = [plan.source.as_str(), plan.dest.as_str()];
+    settle_job(fleet, plan).await;
+    let names = fleet.names();
+    let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
     let p = placement(fleet, &plan.guest, &hosts).await;
     let dest_has_leftover = p.inactive_on.contains(&plan.dest);
     let dest_active = p.active_on.contains(&plan.dest);
@@ -120,6 +139,34 @@ pub async fn clean_up_failure(fleet: &Fleet, plan: &MovePlan) -> Placement {
         return placement(fleet, &plan.guest, &hosts).await;
     }
     p
+}
+
+/// How long a failed move waits for a job still running on the guest
+/// (another vmctl's move) to end before it reports where the guest is.
+const JOB_WAIT: Duration = Duration::from_secs(300);
+
+/// Waits until no job runs on the guest on its source host, so that the
+/// placement reported is not a snapshot of someone else's move half-way.
+async fn settle_job(fleet: &Fleet, plan: &MovePlan) {
+    let deadline = tokio::time::Instant::now() + JOB_WAIT;
+    while tokio::time::Instant::now() < deadline {
+        let Ok(conn) = fleet.connect(&plan.source).await else {
+            return;
+        };
+        let guest = plan.guest.clone();
+        let busy = conn
+            .run(move |c| {
+                let d = crate::libvirt::lookup(c, &guest).ok()??;
+                let job = super::ffi::job_progress(&d, 0).ok()?;
+                Some(job.kind != sys::VIR_DOMAIN_JOB_NONE as i32)
+            })
+            .await;
+        if busy != Some(true) {
+            return;
+        }
+        tracing::info!(guest = %plan.guest, "another job runs on the guest; waiting for it to end");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 fn undefine_leftover(conn: &HostConnection, guest: &str) {

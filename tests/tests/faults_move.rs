@@ -1,0 +1,289 @@
+//! Faults injected into live moves on real lab hosts. After each: the guest
+//! runs on exactly one host, no leftover definition remains on the other,
+//! vmctl's exit status and message say what happened, and running the same
+//! command again either completes or says why not.
+
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip};
+
+fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
+    let on = |h: &&Host| {
+        h.running_guests()
+            .unwrap_or_default()
+            .iter()
+            .any(|g| g == guest)
+    };
+    lab.hosts()
+        .iter()
+        .filter(on)
+        .map(|h| h.name().to_string())
+        .collect()
+}
+
+fn defined_on(lab: &Lab, guest: &str) -> Vec<String> {
+    let on = |h: &&Host| {
+        h.defined_guests()
+            .unwrap_or_default()
+            .iter()
+            .any(|g| g == guest)
+    };
+    lab.hosts()
+        .iter()
+        .filter(on)
+        .map(|h| h.name().to_string())
+        .collect()
+}
+
+fn eventually(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("timed out after {secs} s waiting for {what}");
+}
+
+/// The guest runs on `host` only and nothing of it is defined elsewhere.
+fn assert_only_on(lab: &Lab, guest: &str, host: &str) {
+    eventually(&format!("{guest} only on {host}"), 90, || {
+        running_on(lab, guest) == [host] && defined_on(lab, guest) == [host]
+    });
+}
+
+/// A move running in the background.
+fn spawn_move(lab: &Lab, args: &[&str]) -> Child {
+    let mut c = lab.vmctl_command();
+    c.arg("move")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c.spawn().unwrap()
+}
+
+fn finish(child: Child) -> (bool, String) {
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !waiter.is_finished() {
+        if Instant::now() > deadline {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            panic!("vmctl move did not end within 240 s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out: Output = waiter.join().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Waits until a migration job runs on `host` for `guest`.
+fn wait_for_job(host: &Host, guest: &str) {
+    eventually("the migration job", 60, || {
+        host.virsh(&["domjobinfo", guest])
+            .is_ok_and(|o| o.contains("Unbounded"))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// No job runs on `guest` on `host` (or the guest has left the host).
+fn no_job(host: &Host, guest: &str) -> bool {
+    let here = host
+        .defined_guests()
+        .is_ok_and(|g| g.iter().any(|n| n == guest));
+    !here
+        || host
+            .virsh(&["domjobinfo", guest])
+            .is_ok_and(|o| !o.contains("Unbounded"))
+}
+
+/// A trusted two-host lab with a busy guest running on the first host.
+fn lab_with_guest(guest: &str) -> Option<Lab> {
+    let lab = lab_or_skip(&LabSpec::hosts(2))?;
+    lab.bootstrap();
+    lab.nth(0).create_guest(&GuestSpec::busy(guest)).unwrap();
+    Some(lab)
+}
+
+fn names(lab: &Lab) -> (String, String) {
+    (lab.nth(0).name().to_string(), lab.nth(1).name().to_string())
+}
+
+#[test]
+fn destination_daemon_killed_mid_move() {
+    let Some(lab) = lab_with_guest("f1") else {
+        return;
+    };
+    let (h1, h2) = names(&lab);
+    let child = spawn_move(&lab, &["f1", &h2, "--bandwidth", "4"]);
+    wait_for_job(lab.nth(0), "f1");
+    lab.nth(1).kill_daemon().unwrap();
+
+    let (ok, err) = finish(child);
+    assert!(!ok, "move reported success: {err}");
+    assert!(err.contains(&format!("f1 is running on {h1}")), "{err}");
+    lab.nth(1).restart_daemon().unwrap();
+    assert_only_on(&lab, "f1", &h1);
+
+    lab.vmctl_ok(&["move", "f1", &h2]);
+    assert_only_on(&lab, "f1", &h2);
+}
+
+#[test]
+fn link_down_mid_move_then_back() {
+    let Some(lab) = lab_with_guest("f2") else {
+        return;
+    };
+    let (h1, h2) = names(&lab);
+    let child = spawn_move(&lab, &["f2", &h2, "--bandwidth", "4"]);
+    wait_for_job(lab.nth(0), "f2");
+    lab.nth(1).set_link(false).unwrap();
+
+    let (ok, err) = finish(child);
+    lab.nth(1).set_link(true).unwrap();
+    assert!(!ok, "move reported success: {err}");
+    assert!(err.contains(&format!("f2 is running on {h1}")), "{err}");
+    assert_only_on(&lab, "f2", &h1);
+
+    lab.vmctl_ok(&["move", "f2", &h2]);
+    assert_only_on(&lab, "f2", &h2);
+}
+
+#[test]
+fn source_daemon_restarted_mid_move() {
+    let Some(lab) = lab_with_guest("f3") else {
+        return;
+    };
+    let (h1, h2) = names(&lab);
+    let child = spawn_move(&lab, &["f3", &h2, "--bandwidth", "4"]);
+    wait_for_job(lab.nth(0), "f3");
+    lab.nth(0).restart_daemon().unwrap();
+
+    let (ok, err) = finish(child);
+    assert!(!ok, "move reported success: {err}");
+    assert!(err.contains(&format!("f3 is running on {h1}")), "{err}");
+    assert_only_on(&lab, "f3", &h1);
+
+    lab.vmctl_ok(&["move", "f3", &h2]);
+    assert_only_on(&lab, "f3", &h2);
+}
+
+#[test]
+fn vmctl_killed_mid_move_then_run_again() {
+    let Some(lab) = lab_with_guest("f4") else {
+        return;
+    };
+    let (h1, h2) = names(&lab);
+    let mut child = spawn_move(&lab, &["f4", &h2]);
+    wait_for_job(lab.nth(0), "f4");
+    child.kill().unwrap(); // SIGKILL: no chance to abort or clean up
+    child.wait().unwrap();
+
+    // The peer-to-peer job belongs to the source daemon; it ends by itself.
+    eventually("the orphaned job to end", 120, || no_job(lab.nth(0), "f4"));
+    let on = running_on(&lab, "f4");
+    assert_eq!(on.len(), 1, "f4 runs on {on:?}");
+    assert_eq!(defined_on(&lab, "f4"), on);
+
+    // Again: it completes, or says the guest is already there.
+    let out = lab.vmctl(&["move", "f4", &h2]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if on[0] == h1 {
+        assert!(out.status.success(), "{err}");
+    } else {
+        assert!(!out.status.success());
+        assert!(err.contains(&format!("f4 is already on {h2}")), "{err}");
+    }
+    assert_only_on(&lab, "f4", &h2);
+}
+
+#[test]
+fn same_guest_moved_by_two_vmctl_at_once() {
+    let Some(lab) = lab_with_guest("f6") else {
+        return;
+    };
+    let (_, h2) = names(&lab);
+    let first = spawn_move(&lab, &["f6", &h2]);
+    let second = spawn_move(&lab, &["f6", &h2]);
+    let (a, ea) = finish(first);
+    let (b, eb) = finish(second);
+    assert!(
+        a ^ b,
+        "exactly one move should win: first {a} ({ea}), second {b} ({eb})"
+    );
+    let loser = if a { eb } else { ea };
+    assert!(
+        loser.contains("job running") || loser.contains(&format!("f6 is running on {h2}")),
+        "the losing move does not say why: {loser}"
+    );
+    assert_only_on(&lab, "f6", &h2);
+}
+
+/// sha256 of the disk's guest-visible content, computed on `host`.
+fn disk_checksum(host: &Host, path: &str) -> String {
+    let script = format!("qemu-img convert -U -O raw {path} /dev/stdout | sha256sum");
+    host.exec("sh", &["-c", &script])
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn destination_storage_fills_during_copy() {
+    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+        return;
+    };
+    lab.bootstrap();
+    let (h1, h2) = names(&lab);
+    let spec = GuestSpec::busy("f5").with_disk(64);
+    let path = spec.disk_path();
+    let src = lab.nth(0);
+    src.define_guest(&spec).unwrap();
+    src.exec(
+        "qemu-io",
+        &["-f", "qcow2", "-c", "write -P 0x3c 0 40M", &path],
+    )
+    .unwrap();
+    let before = disk_checksum(src, &path);
+    src.virsh(&["start", "f5"]).unwrap();
+    // Only 16 MiB of room where the copy goes.
+    let dst = lab.nth(1);
+    dst.exec(
+        "mount",
+        &[
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=16m",
+            "tmpfs",
+            "/var/lib/libvirt/images",
+        ],
+    )
+    .unwrap();
+
+    let out = lab.vmctl(&["move", "f5", &h2, "--copy-storage"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "move reported success: {err}");
+    assert!(err.contains(&format!("f5 is running on {h1}")), "{err}");
+    assert_only_on(&lab, "f5", &h1);
+    assert!(
+        dst.exec("test", &["-e", &path]).is_err(),
+        "partial copy left on {h2}"
+    );
+    assert_eq!(disk_checksum(src, &path), before, "source disk changed");
+
+    // Again: it fails the same way and says so; nothing is lost.
+    let out = lab.vmctl(&["move", "f5", &h2, "--copy-storage"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("f5 is running on {h1}")));
+    assert_only_on(&lab, "f5", &h1);
+}
