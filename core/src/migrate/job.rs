@@ -165,6 +165,10 @@ impl WatchState {
             let d = domain.clone();
             let _ = tokio::task::spawn_blocking(move || d.migrate_set_max_downtime(ms, 0)).await;
         }
+        // TODO(#7): a post-copy move that loses its link leaves the guest
+        // paused with its memory split between the hosts; vmctl reports the
+        // failure but cannot yet recover it (`vmctl move --resume` with
+        // VIR_MIGRATE_POSTCOPY_RESUME).
         if plan.request.postcopy && !self.postcopy && iteration >= 2 {
             self.postcopy = true;
             if let Ok(Ok(())) =

@@ -38,6 +38,8 @@ pub struct MoveRequest {
     pub auto_converge: bool,
     /// Switch to post-copy after the first pass over memory.
     pub postcopy: bool,
+    /// Limit the post-copy phase's bandwidth, in MiB/s.
+    pub postcopy_bandwidth_mib_s: Option<u64>,
     /// Send memory over this many connections.
     pub parallel_connections: Option<u32>,
     /// Abort the move when it takes longer.
@@ -57,6 +59,7 @@ impl MoveRequest {
             max_downtime_ms: None,
             auto_converge: false,
             postcopy: false,
+            postcopy_bandwidth_mib_s: None,
             parallel_connections: None,
             timeout: None,
         }
@@ -102,6 +105,7 @@ impl MoveRequest {
     pub fn parameters(&self, migrate_disks: Vec<String>) -> MigrateParameters {
         MigrateParameters {
             bandwidth: self.bandwidth_mib_s,
+            bandwidth_postcopy: self.postcopy_bandwidth_mib_s,
             parallel_connections: self.parallel_connections.map(|n| n as i32),
             migrate_disks,
             ..MigrateParameters::default()

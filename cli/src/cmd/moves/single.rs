@@ -40,6 +40,9 @@ pub struct MoveArgs {
     /// Switch to post-copy after the first pass over memory.
     #[arg(long)]
     postcopy: bool,
+    /// Bandwidth limit in MiB/s once the guest runs on the destination.
+    #[arg(long, value_name = "MIB_S")]
+    postcopy_bandwidth: Option<u64>,
     /// Send memory over N connections.
     #[arg(long, value_name = "N")]
     parallel_connections: Option<u32>,
@@ -63,6 +66,7 @@ impl MoveArgs {
             max_downtime_ms: self.max_downtime,
             auto_converge: self.auto_converge,
             postcopy: self.postcopy,
+            postcopy_bandwidth_mib_s: self.postcopy_bandwidth,
             parallel_connections: self.parallel_connections,
             timeout: self.timeout.map(Duration::from_secs),
             ..MoveRequest::new(self.guest.clone(), &self.host)
