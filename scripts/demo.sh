@@ -4,6 +4,8 @@
 # Usage: sudo scripts/demo.sh [--hold]   (--hold keeps the lab until Ctrl-C)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# sudo resets PATH; find the Rust toolchain of the user who called it.
+source scripts/cargo-path.sh
 
 bash scripts/setup-system.sh
 cargo build --workspace --bins --quiet

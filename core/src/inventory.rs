@@ -166,6 +166,12 @@ impl Inventory {
         raw::load(sources, env)
     }
 
+    /// Parses one inventory given as TOML text (named `origin` in errors),
+    /// with no other file and no environment variables.
+    pub fn from_toml(origin: &str, text: &str, env: &Environment) -> Result<Self, InventoryError> {
+        raw::load_text(origin, text, env)
+    }
+
     /// The host called `name`, or an error listing the known ones.
     pub fn host(&self, name: &str) -> Result<&HostSpec, UnknownHost> {
         self.hosts.get(name).ok_or_else(|| UnknownHost {

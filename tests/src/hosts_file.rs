@@ -31,8 +31,9 @@ pub fn add(index: u8, entries: &[(Ipv4Addr, Vec<String>)]) -> Result<()> {
         for name in entries.iter().flat_map(|(_, names)| names) {
             if resolves_in(text, name) {
                 return Err(LabError::Invalid(format!(
-                    "{name} is already in {HOSTS}; another lab may be running \
-                     (see `vmctl-lab down --all`) or pick other host names"
+                    "{name} is already in {HOSTS}: another lab uses it; pick other \
+                     host names (`vmctl-lab up --names ...`), or remove a lab whose \
+                     process was killed with `vmctl-lab down`"
                 )));
             }
         }

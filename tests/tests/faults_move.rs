@@ -287,3 +287,45 @@ fn destination_storage_fills_during_copy() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("f5 is running on {h1}")));
     assert_only_on(&lab, "f5", &h1);
 }
+
+#[test]
+fn postcopy_move_that_loses_its_link_is_explained_and_kept() {
+    let Some(lab) = lab_with_guest("f7") else {
+        return;
+    };
+    let (_, h2) = names(&lab);
+    let args = [
+        "f7",
+        &h2,
+        "--postcopy",
+        "--bandwidth",
+        "8",
+        "--postcopy-bandwidth",
+        "1",
+    ];
+    let child = spawn_move(&lab, &args);
+    wait_for_job(lab.nth(0), "f7");
+    // Switch to post-copy now, as an admin may (vmctl would after a pass),
+    // so that most memory is still on the source when the link fails.
+    eventually("the switch to post-copy", 60, || {
+        lab.nth(0).virsh(&["migrate-postcopy", "f7"]).is_ok()
+    });
+    eventually("the guest to run on the destination", 60, || {
+        lab.nth(1)
+            .virsh(&["domstate", "f7"])
+            .is_ok_and(|s| s.contains("running"))
+    });
+    lab.nth(1).set_link(false).unwrap();
+
+    let (ok, err) = finish(child);
+    lab.nth(1).set_link(true).unwrap();
+    assert!(!ok, "move reported success: {err}");
+    assert!(err.contains("vmctl move --resume f7"), "{err}");
+    // Both halves are kept: nothing was undefined or removed.
+    assert_eq!(defined_on(&lab, "f7").len(), 2);
+    // TODO(#7): `vmctl move --resume f7` here is refused by libvirt with
+    // "QEMU reports migration is still running": the destination's QEMU
+    // keeps its (healthy again) socket and never enters postcopy-paused, and
+    // `virsh domjobabort --postcopy` on it times out behind the source's
+    // Finish call. Recovery needs a way to make the destination pause.
+}

@@ -4,7 +4,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use vmctl_core::guest::{
-    DeleteError, ReconfigureError, ReconfigureRequest, Scope, Size, delete, reconfigure,
+    DeleteError, DomainFacts, ReconfigureError, ReconfigureOutcome, ReconfigureRequest, Scope,
+    Size, delete, reconfigure,
 };
 use vmctl_core::libvirt::GuestRef;
 
@@ -68,34 +69,53 @@ pub fn run_reconfigure(args: ReconfigureArgs, global: &Global) -> Result<ExitCod
             config: args.persistent,
         },
     };
+    request.validate().map_err(reconfigure_failure)?;
     let (_, fleet) = fleet(global, &args.fleet)?;
     let o = block_on(reconfigure(&fleet, &args.guest, request))?.map_err(reconfigure_failure)?;
-    let applied = match (o.live, o.config) {
-        (true, true) => "live and in its definition",
-        (true, false) => "live only (until it stops)",
-        _ => "in its definition (applies at the next start)",
-    };
     match global.output {
         Output::Json => output::print_json(&o),
-        Output::Human => output::print(&format!(
-            "{} on {}: changed {applied}; now {} vCPUs (max {}), {} (max {})\n",
-            o.guest,
-            o.host,
-            o.now.vcpus,
-            o.now.max_vcpus,
-            kib(o.now.memory_kib),
-            kib(o.now.max_memory_kib)
-        )),
+        Output::Human => output::print(&describe(&o)),
     }
     .or_exit(Exit::Failed)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line: where the change went, the values in effect now and, when
+/// they differ, the values of the next start; all as read back.
+fn describe(o: &ReconfigureOutcome) -> String {
+    let applied = match (o.live, o.config) {
+        (true, true) => "live and in its definition",
+        (true, false) => "live only (until it stops)",
+        _ => "in its definition only (applies at the next start)",
+    };
+    let mut line = format!(
+        "{} on {}: changed {applied}; now {}",
+        o.guest,
+        o.host,
+        values(&o.now)
+    );
+    if o.differs_at_next_start() {
+        line.push_str(&format!("; from the next start {}", values(&o.next_start)));
+    }
+    line.push('\n');
+    line
+}
+
+fn values(f: &DomainFacts) -> String {
+    format!(
+        "{} vCPUs (max {}), {} (max {})",
+        f.vcpus,
+        f.max_vcpus,
+        kib(f.memory_kib),
+        kib(f.max_memory_kib)
+    )
 }
 
 fn reconfigure_failure(e: ReconfigureError) -> Failure {
     let hint = e.hint();
     let exit = match e {
         ReconfigureError::Locate(e) => return locate_failure(e),
-        ReconfigureError::Apply { .. } => Exit::Failed,
+        ReconfigureError::Apply { .. } | ReconfigureError::NotTaken { .. } => Exit::Failed,
         _ => Exit::Usage,
     };
     with_hint(Failure::new(exit, e), hint)
@@ -155,5 +175,54 @@ fn delete_failure(e: DeleteError) -> Failure {
     match e {
         DeleteError::Locate(e) => locate_failure(e),
         _ => Failure::new(Exit::Failed, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(vcpus: u32, max_vcpus: u32) -> DomainFacts {
+        DomainFacts {
+            vcpus,
+            max_vcpus,
+            memory_kib: 262_144,
+            max_memory_kib: 262_144,
+            ..DomainFacts::default()
+        }
+    }
+
+    #[test]
+    fn a_ceiling_raised_on_a_running_guest_is_said_to_wait_for_the_next_start() {
+        let o = ReconfigureOutcome {
+            guest: "g2".into(),
+            host: "h1".into(),
+            live: false,
+            config: true,
+            now: facts(1, 1),
+            next_start: facts(1, 2),
+        };
+        assert_eq!(
+            describe(&o),
+            "g2 on h1: changed in its definition only (applies at the next start); \
+             now 1 vCPUs (max 1), 256MiB (max 256MiB); \
+             from the next start 1 vCPUs (max 2), 256MiB (max 256MiB)\n"
+        );
+    }
+
+    #[test]
+    fn a_live_and_persistent_change_shows_one_set_of_values() {
+        let o = ReconfigureOutcome {
+            guest: "g1".into(),
+            host: "h1".into(),
+            live: true,
+            config: true,
+            now: facts(2, 2),
+            next_start: facts(2, 2),
+        };
+        assert_eq!(
+            describe(&o),
+            "g1 on h1: changed live and in its definition; now 2 vCPUs (max 2), 256MiB (max 256MiB)\n"
+        );
     }
 }

@@ -124,24 +124,39 @@ fn read_xml(path: &std::path::Path) -> Result<String, Failure> {
 fn print_created(o: &CreateOutcome, format: Output) -> Result<ExitCode, Failure> {
     match format {
         Output::Json => output::print_json(o),
-        Output::Human => output::print(&format!(
-            "created {} on {}: {} vCPUs (max {}), {} (max {}), disk {}{}\n",
-            o.guest,
-            o.host,
-            o.facts.vcpus,
-            o.facts.max_vcpus,
-            kib(o.facts.memory_kib),
-            kib(o.facts.max_memory_kib),
-            o.volume.as_deref().unwrap_or("none"),
-            if o.started {
-                ", running"
-            } else {
-                ", not started"
-            },
-        )),
+        Output::Human => output::print(&created_line(o)),
     }
     .or_exit(Exit::Failed)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What was created, from the definition libvirt took; the running
+/// guest's memory too when it is not yet the defined one.
+fn created_line(o: &CreateOutcome) -> String {
+    let f = &o.facts;
+    let disks = match f.disks.as_slice() {
+        [] => "disk none".to_owned(),
+        [one] => format!("disk {one}"),
+        many => format!("disks {}", many.join(", ")),
+    };
+    let state = match (o.started, o.live_memory_kib) {
+        (false, _) => "not started".to_owned(),
+        (true, None) => "running".to_owned(),
+        (true, Some(live)) => format!(
+            "running with {} until its balloon driver takes it to {}",
+            kib(live),
+            kib(f.memory_kib)
+        ),
+    };
+    format!(
+        "created {} on {}: {} vCPUs (max {}), {} (max {}), {disks}, {state}\n",
+        o.guest,
+        o.host,
+        f.vcpus,
+        f.max_vcpus,
+        kib(f.memory_kib),
+        kib(f.max_memory_kib),
+    )
 }
 
 fn create_failure(e: CreateError) -> Failure {
@@ -204,5 +219,47 @@ fn power_failure(e: PowerError) -> Failure {
         PowerError::Locate(e) => locate_failure(e),
         PowerError::NotRunning { .. } => Failure::new(Exit::Usage, e),
         _ => with_hint(Failure::new(Exit::Failed, e), hint),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmctl_core::guest::DomainFacts;
+
+    fn outcome(disks: &[&str], live_memory_kib: Option<u64>) -> CreateOutcome {
+        CreateOutcome {
+            guest: "g1".into(),
+            host: "h1".into(),
+            volume: None,
+            started: true,
+            facts: DomainFacts {
+                name: "g1".into(),
+                vcpus: 1,
+                max_vcpus: 1,
+                memory_kib: 131_072,
+                max_memory_kib: 262_144,
+                disks: disks.iter().map(|d| d.to_string()).collect(),
+            },
+            live_memory_kib,
+        }
+    }
+
+    #[test]
+    fn created_guest_shows_its_defined_memory_below_the_maximum() {
+        let line = created_line(&outcome(&[], Some(262_144)));
+        assert!(line.contains("128MiB (max 256MiB)"), "{line}");
+        assert!(
+            line.contains("running with 256MiB until its balloon driver takes it to 128MiB"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn created_guest_from_xml_shows_the_disks_of_its_definition() {
+        let line = created_line(&outcome(&["/srv/a.qcow2"], None));
+        assert!(line.contains("disk /srv/a.qcow2, running"), "{line}");
+        let line = created_line(&outcome(&["/srv/a.qcow2", "/dev/vg/b"], None));
+        assert!(line.contains("disks /srv/a.qcow2, /dev/vg/b"), "{line}");
     }
 }

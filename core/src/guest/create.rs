@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use virt::connect::Connect;
+use virt::sys;
 
 use super::Size;
 use super::storage::{create_volume, delete_volume, ensure_pool};
@@ -45,8 +46,12 @@ pub struct CreateOutcome {
     pub volume: Option<String>,
     /// True when it was started.
     pub started: bool,
-    /// Its definition as libvirt took it.
+    /// Its definition as libvirt took it (disks included, from the XML).
     pub facts: DomainFacts,
+    /// The memory the running guest has now, KiB, when it is not the
+    /// definition's: a guest starts with its maximum and gives the rest
+    /// back only through its balloon driver.
+    pub live_memory_kib: Option<u64>,
 }
 
 /// Why a guest was not created.
@@ -208,20 +213,27 @@ fn create_blocking(conn: &HostConnection, r: &CreateRequest) -> Result<CreateOut
         })?;
         tracing::info!(guest = %r.name, host = %conn.host(), "started");
     }
-    let facts = domain
-        .xml_desc(0)
-        .map_err(LibvirtError::from)
-        .and_then(|x| parse_facts(&x).map_err(|e| LibvirtError::local(e.to_string())))
-        .map_err(err(|guest, host, source| CreateError::Define {
-            guest,
-            host,
-            source,
-        }))?;
+    let read = |flags| {
+        domain
+            .xml_desc(flags)
+            .map_err(LibvirtError::from)
+            .and_then(|x| parse_facts(&x).map_err(|e| LibvirtError::local(e.to_string())))
+            .map_err(err(|guest, host, source| CreateError::Define {
+                guest,
+                host,
+                source,
+            }))
+    };
+    let facts = read(sys::VIR_DOMAIN_XML_INACTIVE)?;
+    let live = if r.start { Some(read(0)?) } else { None };
     Ok(CreateOutcome {
         guest: r.name.clone(),
         host: conn.host().to_owned(),
         volume,
         started: r.start,
+        live_memory_kib: live
+            .map(|l| l.memory_kib)
+            .filter(|kib| *kib != facts.memory_kib),
         facts,
     })
 }

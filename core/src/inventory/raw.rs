@@ -82,6 +82,18 @@ pub(super) fn load(sources: &Sources, env: &Environment) -> Result<Inventory, In
     validate(raw, env, read)
 }
 
+/// Reads one inventory from text, then validates.
+pub(super) fn load_text(
+    origin: &str,
+    text: &str,
+    env: &Environment,
+) -> Result<Inventory, InventoryError> {
+    super::syntax::check(Path::new(origin), text)?;
+    let figment = Figment::new().merge(Toml::string(text));
+    let raw: RawInventory = figment.extract().map_err(figment_error)?;
+    validate(raw, env, Vec::new())
+}
+
 /// Reports a file that is not TOML with its line and column; an
 /// unreadable file is left to figment, which names it.
 fn check_syntax(path: &Path) -> Result<(), InventoryError> {

@@ -194,3 +194,16 @@ fn tilde_expansion() {
     assert_eq!(e.expand("/abs").unwrap(), PathBuf::from("/abs"));
     assert_eq!(Environment::default().expand("~/x"), None);
 }
+
+#[test]
+fn an_inventory_given_as_text_is_read_like_a_file() {
+    let home = Path::new("/home/u");
+    let inv = Inventory::from_toml("fleet.toml", FLEET, &env(home)).unwrap();
+    assert_eq!(inv.hosts.len(), 2);
+    assert!(inv.sources.is_empty());
+    let err = Inventory::from_toml("fleet.toml", "[hosts.h1\n", &env(home)).unwrap_err();
+    assert!(
+        err.to_string().starts_with("fleet.toml: line 1, column 10"),
+        "{err}"
+    );
+}

@@ -166,6 +166,9 @@ fn check_room(
         });
     }
     checks.push(match &f.cpu_xml {
+        Some(_) if f.virt_type == "kvm" && f.cpu_incompatible_on_source => format!(
+            "{guest}'s CPU: libvirt's comparison fails on its own host too, so it cannot judge {dest}"
+        ),
         Some(_) if f.virt_type == "kvm" => format!("{guest}'s CPU model is usable on {dest}"),
         _ => format!("{guest} uses no host-specific CPU model"),
     });

@@ -17,6 +17,11 @@ pub enum PlanError {
     /// The guest is already on the destination.
     #[error("{guest} is already on {host}")]
     SameHost { guest: String, host: String },
+    /// `--resume` and no failed post-copy move of the guest was found.
+    #[error(
+        "{guest} is not paused in a failed post-copy move on any reachable host; nothing to resume"
+    )]
+    NothingToResume { guest: String },
     /// Another job, most likely another move, is running on the guest.
     #[error(
         "{guest} on {host} has a job running (another move?); wait for it, or abort it with `virsh domjobabort {guest}` on {host}"
@@ -128,6 +133,18 @@ pub enum MoveError {
         reason: String,
         state: String,
     },
+    /// The link failed after the switch to post-copy: the guest is paused,
+    /// its memory split between the two hosts.
+    #[error(
+        "{guest} lost the link after switching to post-copy; it is paused, its memory split between {source_host} and {dest}; once they reach each other run `vmctl move --resume {guest}`"
+    )]
+    PostcopyStalled {
+        guest: String,
+        source_host: String,
+        dest: String,
+        #[source]
+        source: LibvirtError,
+    },
     /// The destination could not be prepared for the disks.
     #[error("preparing storage for {guest} on {dest}")]
     Storage {
@@ -144,6 +161,9 @@ pub enum MoveError {
 impl MoveError {
     /// What the user can do, where libvirt's wording says it.
     pub fn hint(&self) -> Option<&'static str> {
+        if let MoveError::PostcopyStalled { .. } = self {
+            return Some("nothing was removed: the guest needs both halves to run again");
+        }
         let MoveError::Failed { source, .. } = self else {
             return None;
         };

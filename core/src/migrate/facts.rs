@@ -20,6 +20,13 @@ pub struct GuestFacts {
     pub cpu_xml: Option<String>,
     /// `kvm` or `qemu` (TCG).
     pub virt_type: String,
+    /// libvirt's CPU comparison on the source itself; when it already says
+    /// incompatible there (features a nested host lacks, say), the same
+    /// answer on the destination says nothing about the move.
+    pub cpu_incompatible_on_source: bool,
+    /// The guest's architecture and machine type, from `<os><type>`.
+    pub arch: Option<String>,
+    pub machine: Option<String>,
     /// A job (another move, a save, a dump) is running on the guest.
     pub job_running: bool,
     pub disks: Vec<Disk>,
@@ -68,18 +75,25 @@ pub fn guest_facts(
     let xml = domain
         .xml_desc(sys::VIR_DOMAIN_XML_MIGRATABLE)
         .map_err(&err)?;
-    Ok(GuestFacts {
+    let mut facts = GuestFacts {
         uuid: domain.uuid_string().map_err(&err)?,
         active: domain.is_active().map_err(&err)?,
         memory_mib: info.max_mem / 1024,
         vcpus: info.nr_virt_cpu,
         cpu_xml: cpu_element(&xml),
         virt_type: virt_type(&xml),
+        arch: os_type_attr(&xml, "arch"),
+        machine: os_type_attr(&xml, "machine"),
         job_running: super::ffi::job_progress(domain, 0)
             .map(|j| j.kind != sys::VIR_DOMAIN_JOB_NONE as i32)
             .unwrap_or(false),
         disks: disks(guest, &xml)?,
-    })
+        cpu_incompatible_on_source: false,
+    };
+    if let (Some(cpu), "kvm") = (&facts.cpu_xml, facts.virt_type.as_str()) {
+        facts.cpu_incompatible_on_source = compare_cpu(conn, &facts, cpu).is_some();
+    }
+    Ok(facts)
 }
 
 /// Reads the destination's facts for `guest`.
@@ -99,7 +113,7 @@ pub fn dest_facts(
     let node = c.node_info().map_err(&err)?;
     let free_mib = c.free_memory().map_err(&err)? / (1024 * 1024);
     let cpu_incompatible = match (&facts.cpu_xml, facts.virt_type.as_str()) {
-        (Some(cpu), "kvm") => compare_cpu(conn, cpu),
+        (Some(cpu), "kvm") if !facts.cpu_incompatible_on_source => compare_cpu(conn, facts, cpu),
         _ => None,
     };
     let disks = facts
@@ -125,14 +139,14 @@ fn exists(r: Result<Domain, virt::error::Error>) -> Result<bool, virt::error::Er
     }
 }
 
-fn compare_cpu(conn: &HostConnection, cpu: &str) -> Option<String> {
-    match conn.raw().compare_cpu(cpu, 0) {
-        Ok(r) if r == sys::VIR_CPU_COMPARE_INCOMPATIBLE => {
-            Some("libvirt's CPU comparison says incompatible".into())
-        }
-        Ok(_) => None,
-        Err(e) => {
-            tracing::debug!(host = conn.host(), error = %e.message(), "CPU comparison not possible");
+fn compare_cpu(conn: &HostConnection, facts: &GuestFacts, cpu: &str) -> Option<String> {
+    let (arch, machine) = (facts.arch.as_deref(), facts.machine.as_deref());
+    match super::ffi::hypervisor_cpu_incompatible(conn.raw(), arch, machine, &facts.virt_type, cpu)
+    {
+        Some(true) => Some("libvirt's hypervisor CPU comparison says incompatible".into()),
+        Some(false) => None,
+        None => {
+            tracing::debug!(host = conn.host(), "CPU comparison not possible");
             None
         }
     }
@@ -169,6 +183,14 @@ fn cpu_element(xml: &str) -> Option<String> {
     let end = xml[start..].find("</cpu>")? + start + "</cpu>".len();
     let cpu = &xml[start..end];
     cpu.contains("<model").then(|| cpu.to_owned())
+}
+
+fn os_type_attr(xml: &str, attr: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    let os_type = doc
+        .descendants()
+        .find(|n| n.has_tag_name("type") && n.parent().is_some_and(|p| p.has_tag_name("os")))?;
+    os_type.attribute(attr).map(str::to_owned)
 }
 
 fn virt_type(xml: &str) -> String {

@@ -38,6 +38,8 @@ pub struct JobProgress {
     pub disk_remaining: Option<u64>,
     pub disk_bps: Option<u64>,
     pub downtime: Option<u64>,
+    /// What the job does (`VIR_DOMAIN_JOB_OPERATION_*`).
+    pub operation: Option<i32>,
 }
 
 /// The domain's job statistics (`flags` 0 for the running job,
@@ -77,8 +79,106 @@ pub fn job_progress(domain: &Domain, flags: u32) -> Result<JobProgress, LibvirtE
         disk_remaining: get(sys::VIR_DOMAIN_JOB_DISK_REMAINING),
         disk_bps: get(sys::VIR_DOMAIN_JOB_DISK_BPS),
         downtime: get(sys::VIR_DOMAIN_JOB_DOWNTIME),
+        operation: {
+            let mut value: std::os::raw::c_int = 0;
+            let name = sys::VIR_DOMAIN_JOB_OPERATION;
+            // SAFETY: as for `get` above.
+            let found =
+                unsafe { sys::virTypedParamsGetInt(params, count, name.as_ptr(), &mut value) };
+            (found == 1).then_some(value)
+        },
     };
     // SAFETY: frees what libvirt allocated above, exactly once.
     unsafe { sys::virTypedParamsFree(params, count) };
     Ok(progress)
+}
+
+/// The domain's state and reason, as libvirt's raw numbers.
+pub fn state(domain: &Domain) -> Result<(i32, i32), LibvirtError> {
+    let (mut state, mut reason): (std::os::raw::c_int, std::os::raw::c_int) = (0, 0);
+    // SAFETY: out-pointers to locals; the domain pointer is live.
+    let rc = unsafe { virt::sys::virDomainGetState(domain.as_ptr(), &mut state, &mut reason, 0) };
+    if rc < 0 {
+        Err(last_error())
+    } else {
+        Ok((state, reason))
+    }
+}
+
+/// True when the domain takes part in a post-copy migration, failed or not
+/// (the destination keeps saying "running (post-copy)" for a while after
+/// the link failed).
+pub fn in_postcopy(domain: &Domain) -> bool {
+    use virt::sys;
+    let postcopy = [
+        (
+            sys::VIR_DOMAIN_RUNNING as i32,
+            sys::VIR_DOMAIN_RUNNING_POSTCOPY as i32,
+        ),
+        (
+            sys::VIR_DOMAIN_RUNNING as i32,
+            sys::VIR_DOMAIN_RUNNING_POSTCOPY_FAILED as i32,
+        ),
+        (
+            sys::VIR_DOMAIN_PAUSED as i32,
+            sys::VIR_DOMAIN_PAUSED_POSTCOPY as i32,
+        ),
+        (
+            sys::VIR_DOMAIN_PAUSED as i32,
+            sys::VIR_DOMAIN_PAUSED_POSTCOPY_FAILED as i32,
+        ),
+    ];
+    state(domain).is_ok_and(|s| postcopy.contains(&s))
+}
+
+/// True when the domain is stuck in a post-copy migration that failed.
+pub fn postcopy_failed(domain: &Domain) -> bool {
+    use virt::sys;
+    match state(domain) {
+        Ok((s, r)) if s == sys::VIR_DOMAIN_PAUSED as i32 => {
+            r == sys::VIR_DOMAIN_PAUSED_POSTCOPY_FAILED as i32
+        }
+        Ok((s, r)) if s == sys::VIR_DOMAIN_RUNNING as i32 => {
+            r == sys::VIR_DOMAIN_RUNNING_POSTCOPY_FAILED as i32
+        }
+        _ => false,
+    }
+}
+
+/// libvirt's comparison of a guest CPU with what the host's hypervisor can
+/// provide (as `virsh hypervisor-cpu-compare`); `None` when it cannot say.
+pub fn hypervisor_cpu_incompatible(
+    conn: &virt::connect::Connect,
+    arch: Option<&str>,
+    machine: Option<&str>,
+    virt_type: &str,
+    cpu_xml: &str,
+) -> Option<bool> {
+    use std::ffi::CString;
+    let arch = arch.and_then(|a| CString::new(a).ok());
+    let machine = machine.and_then(|m| CString::new(m).ok());
+    let virt_type = CString::new(virt_type).ok()?;
+    let cpu = CString::new(cpu_xml).ok()?;
+    let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    // SAFETY: every pointer is a live C string or null, as libvirt allows.
+    let rc = unsafe {
+        virt::sys::virConnectCompareHypervisorCPU(
+            conn.as_ptr(),
+            std::ptr::null(),
+            ptr(&arch),
+            ptr(&machine),
+            virt_type.as_ptr(),
+            cpu.as_ptr(),
+            0,
+        )
+    };
+    match rc {
+        r if r == virt::sys::VIR_CPU_COMPARE_INCOMPATIBLE => Some(true),
+        r if r > 0 => Some(false),
+        _ => {
+            // Clear libvirt's thread-local error so it is not reported later.
+            let _ = last_error();
+            None
+        }
+    }
 }

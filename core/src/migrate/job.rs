@@ -165,10 +165,6 @@ impl WatchState {
             let d = domain.clone();
             let _ = tokio::task::spawn_blocking(move || d.migrate_set_max_downtime(ms, 0)).await;
         }
-        // TODO(#7): a post-copy move that loses its link leaves the guest
-        // paused with its memory split between the hosts; vmctl reports the
-        // failure but cannot yet recover it (`vmctl move --resume` with
-        // VIR_MIGRATE_POSTCOPY_RESUME).
         if plan.request.postcopy && !self.postcopy && iteration >= 2 {
             self.postcopy = true;
             if let Ok(Ok(())) =
@@ -225,6 +221,21 @@ async fn finish(
 ) -> Result<Moved, MoveError> {
     let guest = plan.guest.clone();
     let elapsed = started.elapsed();
+    if let (Err(source), true) = (&result, stalled_in_postcopy(fleet, plan).await) {
+        emit(MoveEvent::Finished {
+            guest: guest.clone(),
+            ok: false,
+            running_on: None,
+            elapsed,
+            downtime_ms: None,
+        });
+        return Err(MoveError::PostcopyStalled {
+            guest,
+            source_host: plan.source.clone(),
+            dest: plan.dest.clone(),
+            source: source.clone(),
+        });
+    }
     let placement = match &result {
         Ok(()) => {
             let names = fleet.names();
@@ -245,6 +256,9 @@ async fn finish(
         }
     };
     let ok = result.is_ok() && landed;
+    if ok && !plan.copy.is_empty() {
+        remove_originals(fleet, plan).await;
+    }
     emit(MoveEvent::Finished {
         guest: guest.clone(),
         ok,
@@ -278,6 +292,42 @@ async fn finish(
             source,
         }),
     }
+}
+
+/// Deletes the source's disks once the guest runs from their copies, so
+/// that the host holds no stale image (and a move back finds none in the way).
+async fn remove_originals(fleet: &Fleet, plan: &MovePlan) {
+    let Ok(conn) = fleet.connect(&plan.source).await else {
+        tracing::warn!(host = %plan.source, "could not reach the source to remove the original disks");
+        return;
+    };
+    let copy = plan.copy.clone();
+    conn.run(move |c| super::storage::remove_volumes(c, &copy, "original disk"))
+        .await;
+}
+
+/// True when a failed post-copy move left the guest paused in halves; then
+/// nothing may be cleaned up or undefined, only resumed.
+async fn stalled_in_postcopy(fleet: &Fleet, plan: &MovePlan) -> bool {
+    if !plan.request.postcopy && !plan.request.resume {
+        return false;
+    }
+    for host in [&plan.source, &plan.dest] {
+        let Ok(conn) = fleet.connect(host).await else {
+            continue;
+        };
+        let guest = plan.guest.clone();
+        let failed = conn
+            .run(move |c| {
+                let d = crate::libvirt::lookup(c, &guest).ok()??;
+                Some(ffi::postcopy_failed(&d))
+            })
+            .await;
+        if failed == Some(true) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The completed job's downtime, as the destination recorded it.

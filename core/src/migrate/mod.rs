@@ -20,6 +20,7 @@ mod job;
 mod outcome;
 mod progress;
 mod request;
+mod resume;
 mod storage;
 
 pub use cancel::Cancel;
@@ -31,3 +32,4 @@ pub use job::run_move;
 pub use outcome::{Moved, Placement};
 pub use progress::{MoveEvent, Phase};
 pub use request::{Mode, MoveRequest};
+pub use resume::plan_resume;

@@ -8,7 +8,7 @@ use virt::sys;
 use crate::libvirt::{Fleet, HostConnection};
 
 use super::MovePlan;
-use super::storage::remove_copies;
+use super::storage::remove_volumes;
 
 /// Where a guest is, on the hosts a move touched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,7 +131,7 @@ pub async fn clean_up_failure(fleet: &Fleet, plan: &MovePlan) -> Placement {
                     undefine_leftover(c, &guest);
                 }
                 if source_active {
-                    remove_copies(c, &copy);
+                    remove_volumes(c, &copy, "partial disk copy");
                 }
             })
             .await;

@@ -40,6 +40,8 @@ pub struct MoveRequest {
     pub postcopy: bool,
     /// Limit the post-copy phase's bandwidth, in MiB/s.
     pub postcopy_bandwidth_mib_s: Option<u64>,
+    /// Resume a post-copy move that lost its connection.
+    pub resume: bool,
     /// Send memory over this many connections.
     pub parallel_connections: Option<u32>,
     /// Abort the move when it takes longer.
@@ -60,6 +62,7 @@ impl MoveRequest {
             auto_converge: false,
             postcopy: false,
             postcopy_bandwidth_mib_s: None,
+            resume: false,
             parallel_connections: None,
             timeout: None,
         }
@@ -87,7 +90,8 @@ impl MoveRequest {
             (self.copy_storage, sys::VIR_MIGRATE_NON_SHARED_DISK),
             (self.tls, sys::VIR_MIGRATE_TLS),
             (self.auto_converge, sys::VIR_MIGRATE_AUTO_CONVERGE),
-            (self.postcopy, sys::VIR_MIGRATE_POSTCOPY),
+            (self.postcopy || self.resume, sys::VIR_MIGRATE_POSTCOPY),
+            (self.resume, sys::VIR_MIGRATE_POSTCOPY_RESUME),
             (
                 self.parallel_connections.is_some(),
                 sys::VIR_MIGRATE_PARALLEL,
@@ -133,6 +137,7 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (sys::VIR_MIGRATE_TLS, "tls"),
     (sys::VIR_MIGRATE_AUTO_CONVERGE, "auto-converge"),
     (sys::VIR_MIGRATE_POSTCOPY, "postcopy"),
+    (sys::VIR_MIGRATE_POSTCOPY_RESUME, "postcopy-resume"),
     (sys::VIR_MIGRATE_PARALLEL, "parallel"),
     (sys::VIR_MIGRATE_ABORT_ON_ERROR, "abort-on-error"),
 ];

@@ -30,7 +30,14 @@ pub fn prepare_pools(dest: &HostConnection, disks: &[Disk]) -> Result<Vec<String
 }
 
 fn define_pool(dest: &HostConnection, dir: &str) -> Result<String, LibvirtError> {
-    let name = pool_name(dir);
+    // The standard images directory gets the standard name, as on a host
+    // set up by hand or by `vmctl create`.
+    let default_free = dest.raw().lookup_storage_pool_by_name("default").is_err();
+    let name = if dir == "/var/lib/libvirt/images" && default_free {
+        "default".to_owned()
+    } else {
+        pool_name(dir)
+    };
     let xml = format!(
         "<pool type='dir'><name>{name}</name><target><path>{}</path></target></pool>",
         xml_escape(dir)
@@ -43,18 +50,21 @@ fn define_pool(dest: &HostConnection, dir: &str) -> Result<String, LibvirtError>
     Ok(name)
 }
 
-/// Deletes the destination's volumes at the paths of `disks`, after a
-/// failed move (the plan refused to copy onto volumes that existed).
-pub fn remove_copies(dest: &HostConnection, disks: &[Disk]) {
+/// Deletes the host's volumes at the paths of `disks`: the destination's
+/// partial copies after a failed move (the plan refused to copy onto
+/// volumes that existed), or the source's originals once the guest runs
+/// from its copies.
+pub fn remove_volumes(host: &HostConnection, disks: &[Disk], what: &str) {
     for disk in disks {
-        if let Ok(vol) = dest.raw().lookup_storage_vol_by_path(&disk.path) {
-            match vol.delete(0) {
-                Ok(()) => {
-                    tracing::info!(host = dest.host(), path = %disk.path, "removed partial disk copy")
-                }
-                Err(e) => {
-                    tracing::warn!(host = dest.host(), path = %disk.path, error = %e.message(), "could not remove partial disk copy")
-                }
+        let Ok(vol) = host.raw().lookup_storage_vol_by_path(&disk.path) else {
+            // TODO(#6): a disk outside any storage pool is left in place.
+            tracing::debug!(host = host.host(), path = %disk.path, "no volume at this path; {what} not removed");
+            continue;
+        };
+        match vol.delete(0) {
+            Ok(()) => tracing::info!(host = host.host(), path = %disk.path, "removed {what}"),
+            Err(e) => {
+                tracing::warn!(host = host.host(), path = %disk.path, error = %e.message(), "could not remove {what}")
             }
         }
     }

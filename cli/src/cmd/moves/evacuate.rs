@@ -20,8 +20,8 @@ pub struct EvacuateArgs {
     #[arg(long, value_delimiter = ',')]
     to: Vec<String>,
     /// Moves at once.
-    #[arg(long, default_value_t = 2)]
-    parallel: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel: u16,
     /// Copy disks to the destinations (no shared storage).
     #[arg(long)]
     copy_storage: bool,
@@ -53,7 +53,7 @@ pub async fn run(args: EvacuateArgs, fleet: &Fleet, out: Output) -> Result<ExitC
     let req = EvacuateRequest {
         host: args.host.clone(),
         to: args.to,
-        parallel: args.parallel,
+        parallel: usize::from(args.parallel),
         template,
     };
     let unreachable = |e| Failure::new(Exit::Unreachable, e);

@@ -151,13 +151,17 @@ fn describe(event: &MoveEvent) -> String {
             elapsed,
             downtime_ms,
         } => {
-            let place = running_on.as_deref().unwrap_or("no single host");
             let how = if *ok { "moved" } else { "not moved" };
+            let place = match (running_on, ok) {
+                (Some(host), _) => format!(", running on {host}"),
+                (None, true) => " (shut off)".to_owned(),
+                (None, false) => String::new(),
+            };
             let downtime = downtime_ms
                 .map(|d| format!(", downtime {d} ms"))
                 .unwrap_or_default();
             format!(
-                "{guest}: {how} in {:.1} s, running on {place}{downtime}",
+                "{guest}: {how} in {:.1} s{place}{downtime}",
                 elapsed.as_secs_f64()
             )
         }

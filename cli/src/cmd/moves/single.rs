@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use vmctl_core::libvirt::{Fleet, GuestRef};
-use vmctl_core::migrate::{MovePlan, MoveRequest, plan_move, run_move};
+use vmctl_core::migrate::{MovePlan, MoveRequest, plan_move, plan_resume, run_move};
 
 use super::progress::Progress;
 use super::{cancel_on_signal, move_failure, plan_failure};
@@ -17,8 +17,12 @@ use crate::output::{self, Output};
 pub struct MoveArgs {
     /// The guest: NAME, or NAME@HOST when the name is on several hosts.
     guest: GuestRef,
-    /// The destination host.
-    host: String,
+    /// The destination host (not with --resume).
+    #[arg(required_unless_present = "resume")]
+    host: Option<String>,
+    /// Resume a post-copy move of GUEST that lost its connection.
+    #[arg(long, conflicts_with_all = ["offline", "copy_storage", "dry_run"])]
+    resume: bool,
     /// Move a shut-off guest (its definition only).
     #[arg(long)]
     offline: bool,
@@ -29,10 +33,10 @@ pub struct MoveArgs {
     #[arg(long)]
     tls: bool,
     /// Bandwidth limit in MiB/s.
-    #[arg(long, value_name = "MIB_S")]
+    #[arg(long, value_name = "MIB_S", value_parser = clap::value_parser!(u64).range(1..))]
     bandwidth: Option<u64>,
     /// Longest pause of the guest at switch-over, in milliseconds.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     max_downtime: Option<u64>,
     /// Throttle the guest's vCPUs if memory does not converge.
     #[arg(long)]
@@ -41,13 +45,13 @@ pub struct MoveArgs {
     #[arg(long)]
     postcopy: bool,
     /// Bandwidth limit in MiB/s once the guest runs on the destination.
-    #[arg(long, value_name = "MIB_S")]
+    #[arg(long, value_name = "MIB_S", value_parser = clap::value_parser!(u64).range(1..))]
     postcopy_bandwidth: Option<u64>,
     /// Send memory over N connections.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     parallel_connections: Option<u32>,
     /// Abort the move after this many seconds (the guest stays on its source).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
     /// Print the plan and the checks passed; move nothing.
     #[arg(long)]
@@ -69,16 +73,19 @@ impl MoveArgs {
             postcopy_bandwidth_mib_s: self.postcopy_bandwidth,
             parallel_connections: self.parallel_connections,
             timeout: self.timeout.map(Duration::from_secs),
-            ..MoveRequest::new(self.guest.clone(), &self.host)
+            ..MoveRequest::new(self.guest.clone(), self.host.as_deref().unwrap_or(""))
         }
     }
 }
 
 /// Plans, then (unless `--dry-run`) runs the move.
 pub async fn run(args: MoveArgs, fleet: &Fleet, out: Output) -> Result<ExitCode, Failure> {
-    let plan = plan_move(fleet, &args.request())
-        .await
-        .map_err(plan_failure)?;
+    let plan = if args.resume {
+        plan_resume(fleet, &args.guest, args.tls).await
+    } else {
+        plan_move(fleet, &args.request()).await
+    };
+    let plan = plan.map_err(plan_failure)?;
     if args.dry_run {
         print_plan(&plan, out).map_err(|e| Failure::new(Exit::Failed, e))?;
         return Ok(ExitCode::SUCCESS);
@@ -101,8 +108,13 @@ pub async fn run(args: MoveArgs, fleet: &Fleet, out: Output) -> Result<ExitCode,
             .downtime_ms
             .map(|d| format!(", downtime {d} ms"))
             .unwrap_or_default();
+        let state = if plan.request.offline {
+            "defined (shut off)"
+        } else {
+            "running"
+        };
         let text = format!(
-            "{} is running on {} (moved in {:.1} s{downtime})\n",
+            "{} is {state} on {} (moved in {:.1} s{downtime})\n",
             moved.guest,
             moved.dest,
             moved.elapsed.as_secs_f64()

@@ -1,12 +1,19 @@
 //! Changing a guest's vCPUs and memory: live where the running guest can
-//! take it, persistently in its definition, or both.
+//! take it, persistently in its definition, or both. Every outcome is
+//! read back from libvirt: a live change the guest did not take is an
+//! error, not a success.
+
+mod error;
+mod readback;
 
 use serde::Serialize;
 use virt::sys;
 
 use super::Size;
 use super::xml::{DomainFacts, parse_facts};
-use crate::libvirt::{Fleet, GuestRef, LibvirtError, LocateError, Located};
+use crate::libvirt::{Fleet, GuestRef, LibvirtError, Located};
+pub use error::ReconfigureError;
+use readback::{Patience, reached, wait_for_memory};
 
 /// Where a change applies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,76 +40,51 @@ pub struct ReconfigureRequest {
     pub scope: Scope,
 }
 
-/// What was changed.
+impl ReconfigureRequest {
+    /// Checks the request before any host is touched.
+    pub fn validate(&self) -> Result<(), ReconfigureError> {
+        if self.vcpus.is_none()
+            && self.memory.is_none()
+            && self.max_vcpus.is_none()
+            && self.max_memory.is_none()
+        {
+            return Err(ReconfigureError::Nothing);
+        }
+        for (flag, value) in [("--vcpus", self.vcpus), ("--max-vcpus", self.max_vcpus)] {
+            if value == Some(0) {
+                return Err(ReconfigureError::ZeroVcpus { flag });
+            }
+        }
+        Ok(())
+    }
+
+    fn changes_values(&self) -> bool {
+        self.vcpus.is_some() || self.memory.is_some()
+    }
+}
+
+/// What was changed, as read back from libvirt afterwards.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReconfigureOutcome {
     /// The guest.
     pub guest: String,
     /// Its host.
     pub host: String,
-    /// Changed in the running guest.
+    /// The running guest was changed.
     pub live: bool,
-    /// Changed in the persistent definition.
+    /// The persistent definition was changed.
     pub config: bool,
     /// The running guest afterwards (or the definition, when not running).
     pub now: DomainFacts,
+    /// The definition afterwards: what the guest gets at its next start.
+    pub next_start: DomainFacts,
 }
 
-/// Why a change was refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReconfigureError {
-    /// The guest could not be found.
-    #[error(transparent)]
-    Locate(#[from] LocateError),
-    /// Nothing to change.
-    #[error("nothing to change: give --vcpus, --memory, --max-vcpus or --max-memory")]
-    Nothing,
-    /// `--live` for a guest that is not running.
-    #[error("{guest} on {host} is not running, so there is nothing to change live")]
-    NotRunning { guest: String, host: String },
-    /// A ceiling asked to change live.
-    #[error("the maximum {what} of {guest} cannot change while it runs")]
-    CeilingLive { guest: String, what: &'static str },
-    /// Above the guest's ceiling.
-    #[error("{guest} allows at most {max} {what}{where_}, {asked} asked")]
-    AboveMaximum {
-        guest: String,
-        what: &'static str,
-        max: String,
-        asked: String,
-        where_: &'static str,
-        raise: &'static str,
-    },
-    /// libvirt refused the change.
-    #[error("could not change {what} of {guest} on {host}")]
-    Apply {
-        guest: String,
-        host: String,
-        what: &'static str,
-        live: bool,
-        #[source]
-        source: LibvirtError,
-    },
-}
-
-impl ReconfigureError {
-    /// What would make the change possible.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Self::NotRunning { guest, .. } => Some(format!(
-                "start it first, or change only its definition with `vmctl reconfigure {guest} --persistent ...`"
-            )),
-            Self::CeilingLive { .. } => {
-                Some("drop --live: the new maximum is written to the definition and applies at the next start".into())
-            }
-            Self::AboveMaximum { guest, raise, .. } => Some(format!(
-                "raise it with `vmctl reconfigure {guest} {raise} N` (needs a restart), then change it live"
-            )),
-            Self::Apply { guest, live: true, .. } => Some(format!(
-                "the running guest cannot take this change; use `vmctl reconfigure {guest} --persistent ...` and restart it"
-            )),
-            _ => None,
-        }
+impl ReconfigureOutcome {
+    /// True when the next start brings values other than those in effect now.
+    pub fn differs_at_next_start(&self) -> bool {
+        let key = |f: &DomainFacts| (f.vcpus, f.max_vcpus, f.memory_kib, f.max_memory_kib);
+        key(&self.now) != key(&self.next_start)
     }
 }
 
@@ -112,13 +94,7 @@ pub async fn reconfigure(
     guest: &GuestRef,
     request: ReconfigureRequest,
 ) -> Result<ReconfigureOutcome, ReconfigureError> {
-    if request.vcpus.is_none()
-        && request.memory.is_none()
-        && request.max_vcpus.is_none()
-        && request.max_memory.is_none()
-    {
-        return Err(ReconfigureError::Nothing);
-    }
+    request.validate()?;
     let located = fleet.locate(guest).await?;
     let conn = located.conn.clone();
     conn.run(move |_| apply(&located, &request)).await
@@ -133,22 +109,12 @@ fn apply(
         .is_active()
         .map_err(|e| apply_error(l, "state", false, e))?;
     let scope = resolve_scope(l, request, running)?;
-    let config_facts = facts(l, sys::VIR_DOMAIN_XML_INACTIVE)?;
-    let live_facts = facts(l, 0)?;
-    check(l, request, scope, &live_facts, &config_facts)?;
+    let config_before = facts(l, sys::VIR_DOMAIN_XML_INACTIVE)?;
+    let live_before = facts(l, 0)?;
+    check(l, request, scope, &live_before, &config_before)?;
 
     // Ceilings first, so that the values below may use the new room.
-    if let Some(max) = request.max_vcpus {
-        set_vcpus(l, max, sys::VIR_DOMAIN_VCPU_MAXIMUM | config_flag())?;
-    }
-    if let Some(max) = request.max_memory {
-        set_memory(
-            l,
-            max.kib(),
-            sys::VIR_DOMAIN_MEM_MAXIMUM | config_flag(),
-            false,
-        )?;
-    }
+    set_ceilings(l, request)?;
     let flags = scope_flags(scope);
     if let Some(vcpus) = request.vcpus {
         set_vcpus(l, vcpus, flags)?;
@@ -156,14 +122,93 @@ fn apply(
     if let Some(memory) = request.memory {
         set_memory(l, memory.kib(), flags, scope.live)?;
     }
+    if scope.live {
+        confirm_live(l, request, scope, &live_before)?;
+    }
     tracing::info!(guest = %l.guest, host = %l.conn.host(), live = scope.live, config = scope.config, "reconfigured");
+
+    let next_start = facts(l, sys::VIR_DOMAIN_XML_INACTIVE)?;
     Ok(ReconfigureOutcome {
         guest: l.guest.clone(),
         host: l.conn.host().to_owned(),
-        live: scope.live,
+        live: scope.live && request.changes_values(),
         config: scope.config,
-        now: facts(l, 0)?,
+        now: if running {
+            facts(l, 0)?
+        } else {
+            next_start.clone()
+        },
+        next_start,
     })
+}
+
+fn set_ceilings(l: &Located, request: &ReconfigureRequest) -> Result<(), ReconfigureError> {
+    if let Some(max) = request.max_vcpus {
+        set_vcpus(l, max, sys::VIR_DOMAIN_VCPU_MAXIMUM | config_flag())?;
+    }
+    if let Some(max) = request.max_memory {
+        let flags = sys::VIR_DOMAIN_MEM_MAXIMUM | config_flag();
+        set_memory(l, max.kib(), flags, false)?;
+    }
+    Ok(())
+}
+
+/// Reads the running guest back; a value it did not take is an error, and
+/// a balloon target it ignores is put back where the guest still is.
+fn confirm_live(
+    l: &Located,
+    request: &ReconfigureRequest,
+    scope: Scope,
+    before: &DomainFacts,
+) -> Result<(), ReconfigureError> {
+    if let Some(memory) = request.memory {
+        let read = || facts(l, 0).map(|f| f.memory_kib);
+        let now = wait_for_memory(memory.kib(), Patience::BALLOON, read)?;
+        if !reached(now, memory.kib()) {
+            restore_balloon(l, before.memory_kib);
+            return Err(not_taken(l, "memory", memory.to_string(), kib(now), scope));
+        }
+    }
+    if let Some(vcpus) = request.vcpus {
+        let now = facts(l, 0)?.vcpus;
+        if now != vcpus {
+            return Err(not_taken(
+                l,
+                "vCPUs",
+                vcpus.to_string(),
+                now.to_string(),
+                scope,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn restore_balloon(l: &Located, kib: u64) {
+    if let Err(e) = l.domain.set_memory_flags(kib, sys::VIR_DOMAIN_AFFECT_LIVE) {
+        tracing::warn!(guest = %l.guest, host = %l.conn.host(), error = %e, "could not put the balloon target back");
+    }
+}
+
+fn not_taken(
+    l: &Located,
+    what: &'static str,
+    asked: String,
+    now: String,
+    scope: Scope,
+) -> ReconfigureError {
+    ReconfigureError::NotTaken {
+        guest: l.guest.clone(),
+        host: l.conn.host().to_owned(),
+        what,
+        asked,
+        now,
+        config: scope.config,
+    }
+}
+
+fn kib(kib: u64) -> String {
+    Size::from_kib(kib).to_string()
 }
 
 fn resolve_scope(
@@ -314,5 +359,73 @@ fn apply_error(
         what,
         live,
         source: e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_vcpus_are_refused_before_any_host_is_asked() {
+        let request = ReconfigureRequest {
+            vcpus: Some(0),
+            ..ReconfigureRequest::default()
+        };
+        let e = request.validate().unwrap_err();
+        assert_eq!(e.to_string(), "--vcpus must be at least 1");
+        let request = ReconfigureRequest {
+            max_vcpus: Some(0),
+            ..ReconfigureRequest::default()
+        };
+        assert!(
+            request
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--max-vcpus")
+        );
+        assert!(matches!(
+            ReconfigureRequest::default().validate(),
+            Err(ReconfigureError::Nothing)
+        ));
+    }
+
+    #[test]
+    fn a_new_ceiling_shows_as_different_at_the_next_start() {
+        let now = DomainFacts {
+            vcpus: 1,
+            max_vcpus: 1,
+            ..DomainFacts::default()
+        };
+        let mut outcome = ReconfigureOutcome {
+            guest: "g".into(),
+            host: "h".into(),
+            live: false,
+            config: true,
+            now: now.clone(),
+            next_start: now,
+        };
+        assert!(!outcome.differs_at_next_start());
+        outcome.next_start.max_vcpus = 2;
+        assert!(outcome.differs_at_next_start());
+    }
+
+    #[test]
+    fn a_memory_change_the_guest_ignored_says_where_it_still_applies() {
+        let e = ReconfigureError::NotTaken {
+            guest: "g1".into(),
+            host: "h1".into(),
+            what: "memory",
+            asked: "128MiB".into(),
+            now: "256MiB".into(),
+            config: true,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the running g1 on h1 did not take 128MiB of memory: it still has 256MiB; \
+             its definition has the new value from the next start"
+        );
+        assert!(e.hint().unwrap().contains("balloon"));
     }
 }

@@ -1,0 +1,101 @@
+//! Recovering a post-copy move that lost its connection.
+//!
+//! Once a move has switched to post-copy the guest runs on the destination
+//! while part of its memory is still on the source; if the link between
+//! them fails then, neither host can run it alone. libvirt keeps both
+//! halves paused ("post-copy failed"); `vmctl move --resume GUEST` finds
+//! them and restarts the transfer where it stopped.
+
+use crate::libvirt::{Fleet, GuestRef, HostConnection, LibvirtError, QueryError};
+
+use super::checks::MovePlan;
+use super::error::PlanError;
+use super::ffi;
+use super::request::MoveRequest;
+
+/// Finds the two halves of `guest`'s failed post-copy move and plans its
+/// resumption.
+pub async fn plan_resume(
+    fleet: &Fleet,
+    guest: &GuestRef,
+    tls: bool,
+) -> Result<MovePlan, PlanError> {
+    let name = guest.name.clone();
+    let outcomes = fleet.query_all(move |c| side(c, &name)).await;
+    let (mut source, mut dest) = (None, None);
+    for o in outcomes {
+        match o.result {
+            Ok(Some(Side::Out)) => source = Some(o.host),
+            Ok(Some(Side::In)) => dest = Some(o.host),
+            Ok(None) | Err(QueryError::Connect(_)) => {}
+            Err(QueryError::Query { host, source, .. }) => {
+                return Err(PlanError::Libvirt {
+                    host,
+                    what: "the guest",
+                    source,
+                });
+            }
+        }
+    }
+    let (Some(source), Some(dest)) = (source, dest) else {
+        return Err(PlanError::NothingToResume {
+            guest: guest.name.clone(),
+        });
+    };
+    let located = fleet.locate_on(&guest.name, &source).await?;
+    let dest_conn = fleet.connect(&dest).await.map_err(PlanError::Dest)?;
+    let address = fleet
+        .target(&dest)
+        .map_err(PlanError::Dest)?
+        .address
+        .clone();
+    let request = MoveRequest {
+        tls,
+        postcopy: true,
+        resume: true,
+        ..MoveRequest::new(guest.clone(), &dest)
+    };
+    Ok(MovePlan {
+        request,
+        guest: guest.name.clone(),
+        source: source.clone(),
+        dest: dest.clone(),
+        dest_uri: format!("qemu+tls://{address}/system"),
+        memory_mib: 0,
+        vcpus: 0,
+        dest_free_mib: 0,
+        copy: Vec::new(),
+        checks: vec![format!(
+            "{} is paused in a failed post-copy move from {source} to {dest}",
+            guest.name
+        )],
+        dest_conn,
+        domain: located.domain,
+    })
+}
+
+enum Side {
+    Out,
+    In,
+}
+
+/// Which half of a failed post-copy move this host holds, if any: the
+/// source has the outgoing job and says "post-copy failed"; the
+/// destination runs (or is paused) in post-copy.
+fn side(conn: &HostConnection, guest: &str) -> Result<Option<Side>, LibvirtError> {
+    let Some(domain) = crate::libvirt::lookup(conn, guest)? else {
+        return Ok(None);
+    };
+    if !ffi::in_postcopy(&domain) {
+        return Ok(None);
+    }
+    let outgoing = ffi::job_progress(&domain, 0)
+        .ok()
+        .and_then(|j| j.operation)
+        .is_some_and(|op| op == virt::sys::VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT as i32);
+    Ok(Some(if outgoing && ffi::postcopy_failed(&domain) {
+        Side::Out
+    } else {
+        Side::In
+    }))
+}
