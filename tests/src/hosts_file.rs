@@ -1,10 +1,10 @@
 //! Name resolution for lab hosts: lines in the admin's `/etc/hosts`, marked
 //! with the lab's index so teardown removes exactly what the lab added.
-//! Edits hold an exclusive lock and rewrite the file in place (it may be a
-//! bind mount, which a rename would fail on).
+//! Edits hold an exclusive lock and replace the file by a rename, so that a
+//! resolver never sees it half-written.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
@@ -69,23 +69,47 @@ fn resolves_in(text: &str, name: &str) -> bool {
         .any(|l| l.split_whitespace().skip(1).any(|n| n == name))
 }
 
+/// Serialises every lab's edits of `/etc/hosts` (the file itself cannot be
+/// locked: it is replaced by a rename).
+const LOCK: &str = "/var/tmp/vmctl-lab/hosts.lock";
+
 fn edit(path: &Path, change: impl FnOnce(&str) -> Result<String>) -> Result<()> {
-    let mut file: File = OpenOptions::new()
-        .read(true)
+    std::fs::create_dir_all(crate::reap::LABS_DIR).map_err(io(crate::reap::LABS_DIR))?;
+    let lock: File = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(LOCK)
+        .map_err(io(LOCK))?;
+    lock.lock().map_err(io(LOCK))?;
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let new = change(&text)?;
+    if new != text {
+        replace(path, &new)?;
+    }
+    Ok(())
+}
+
+/// Replaces the file at once (a temporary file renamed over it), so that a
+/// resolver never reads it half-written; where it cannot be renamed over
+/// (a bind mount), rewrites it in place.
+fn replace(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("vmctl-lab.tmp");
+    std::fs::write(&tmp, text).map_err(io(&tmp))?;
+    let mode = std::fs::metadata(path).map_err(io(path))?.permissions();
+    std::fs::set_permissions(&tmp, mode).map_err(io(&tmp))?;
+    if std::fs::rename(&tmp, path).is_ok() {
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = OpenOptions::new()
         .write(true)
         .open(path)
         .map_err(io(path))?;
-    file.lock().map_err(io(path))?;
-    let mut text = String::new();
-    file.read_to_string(&mut text).map_err(io(path))?;
-    let new = change(&text)?;
-    if new != text {
-        file.seek(SeekFrom::Start(0)).map_err(io(path))?;
-        file.set_len(0).map_err(io(path))?;
-        file.write_all(new.as_bytes()).map_err(io(path))?;
-        file.sync_all().map_err(io(path))?;
-    }
-    Ok(())
+    file.set_len(0).map_err(io(path))?;
+    file.seek(SeekFrom::Start(0)).map_err(io(path))?;
+    file.write_all(text.as_bytes()).map_err(io(path))?;
+    file.sync_all().map_err(io(path))
 }
 
 #[cfg(test)]
