@@ -107,6 +107,9 @@ pub enum InventoryError {
     /// `--config FILE` names a file that does not exist.
     #[error("config file {path} does not exist")]
     MissingConfig { path: PathBuf },
+    /// `--config FILE` names a directory.
+    #[error("config file {path} is a directory, not a file")]
+    ConfigIsDirectory { path: PathBuf },
     /// A config file is not TOML.
     #[error("{}: line {line}, column {column}: {message}", .path.display())]
     Syntax {

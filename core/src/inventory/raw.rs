@@ -62,6 +62,9 @@ pub(super) fn load(sources: &Sources, env: &Environment) -> Result<Inventory, In
         }
     }
     if let Some(path) = &sources.explicit {
+        if path.is_dir() {
+            return Err(InventoryError::ConfigIsDirectory { path: path.clone() });
+        }
         if !path.is_file() {
             return Err(InventoryError::MissingConfig { path: path.clone() });
         }
@@ -123,7 +126,7 @@ fn validate(
 
 fn pki_settings(raw: RawPki, env: &Environment) -> Result<PkiSettings, InventoryError> {
     let dir = match raw.dir {
-        Some(dir) => expand(env, &dir)?,
+        Some(dir) => expand(env, non_empty("pki.dir", &dir)?)?,
         None => env.default_pki_dir().ok_or(InventoryError::NoHome)?,
     };
     if let Some(country) = &raw.country
@@ -143,11 +146,15 @@ fn pki_settings(raw: RawPki, env: &Environment) -> Result<PkiSettings, Inventory
 }
 
 fn ssh_settings(raw: RawSsh, env: &Environment) -> Result<SshSettings, InventoryError> {
-    let identity = raw.identity.map(|p| expand(env, &p)).transpose()?;
-    let known_hosts = expand(
-        env,
-        raw.known_hosts.as_deref().unwrap_or("~/.ssh/known_hosts"),
-    )?;
+    let identity = raw
+        .identity
+        .map(|p| expand(env, non_empty("ssh.identity", &p)?))
+        .transpose()?;
+    let known_hosts = raw.known_hosts.as_deref().unwrap_or("~/.ssh/known_hosts");
+    let known_hosts = expand(env, non_empty("ssh.known_hosts", known_hosts)?)?;
+    if let Some(user) = &raw.user {
+        non_empty("ssh.user", user)?;
+    }
     Ok(SshSettings {
         user: raw.user.unwrap_or_else(|| "root".into()),
         identity,
@@ -222,6 +229,15 @@ fn is_dns_name(name: &str) -> bool {
 
 fn expand(env: &Environment, path: &str) -> Result<PathBuf, InventoryError> {
     env.expand(path).ok_or(InventoryError::NoHome)
+}
+
+/// `value`, unless it is empty or only blanks.
+fn non_empty<'a>(key: &str, value: &'a str) -> Result<&'a str, InventoryError> {
+    if value.trim().is_empty() {
+        Err(rejected(key, "must not be empty".into()))
+    } else {
+        Ok(value)
+    }
 }
 
 fn rejected(key: &str, message: String) -> InventoryError {

@@ -207,3 +207,33 @@ fn an_inventory_given_as_text_is_read_like_a_file() {
         "{err}"
     );
 }
+
+#[test]
+fn explicit_config_that_is_a_directory_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = Sources::files(vec![], Some(dir.path().to_owned()));
+    let err = Inventory::load_from(&sources, &env(dir.path())).unwrap_err();
+    assert!(matches!(err, InventoryError::ConfigIsDirectory { .. }));
+    assert!(
+        err.to_string().ends_with("is a directory, not a file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_pki_dir_and_ssh_settings_are_rejected_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[pki]\ndir = \"\"\n", "pki.dir"),
+        ("[ssh]\nuser = \"\"\n", "ssh.user"),
+        ("[ssh]\nuser = \" \"\n", "ssh.user"),
+        ("[ssh]\nidentity = \"\"\n", "ssh.identity"),
+        ("[ssh]\nknown_hosts = \"\"\n", "ssh.known_hosts"),
+    ];
+    for (text, key) in cases {
+        let path = write(dir.path(), "vmctl.toml", text);
+        let sources = Sources::files(vec![], Some(path));
+        let err = Inventory::load_from(&sources, &env(dir.path())).unwrap_err();
+        assert_eq!(err.to_string(), format!("key `{key}`: must not be empty"));
+    }
+}
