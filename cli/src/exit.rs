@@ -25,8 +25,6 @@ pub enum Exit {
     /// 2: bad input, usage or config.
     Usage = 2,
     /// 3: a host was unreachable or refused.
-    // TODO(#4): used once bootstrap and host commands connect to hosts.
-    #[allow(dead_code, reason = "reserved for the host commands of issue #4")]
     Unreachable = 3,
     /// 4: validation found problems.
     Invalid = 4,
