@@ -47,7 +47,15 @@ pub enum IssueError {
     /// The name cannot be a CN and a directory name.
     #[error("invalid member name `{name}`: use letters, digits, `.`, `-` and `_`")]
     InvalidName { name: String },
-    /// Key generation or signing failed, e.g. a DNS name that is not ASCII.
+    /// A validity of less than a day or more than a century.
+    #[error("a validity of {days} days is out of range: give 1 to {max} days", max = crate::MAX_VALIDITY_DAYS)]
+    Validity { days: i64 },
+    /// A SAN that is not a DNS name.
+    #[error(
+        "{name:?} is not a DNS name: use letters, digits and `-` in dot-separated labels, optionally after `*.`"
+    )]
+    DnsName { name: String },
+    /// Key generation or signing failed.
     #[error("could not sign the {kind} certificate of {name}")]
     Sign {
         name: String,
@@ -87,10 +95,25 @@ pub fn check_member_name(name: &str) -> Result<(), IssueError> {
     }
 }
 
+/// Checks what `request` asks for before anything is signed: the member's
+/// name, its extra DNS names and the validity.
+pub fn check_request(request: &LeafRequest) -> Result<(), IssueError> {
+    check_member_name(&request.name)?;
+    if let Some(bad) = request.dns_names.iter().find(|n| !crate::is_dns_name(n)) {
+        return Err(IssueError::DnsName { name: bad.clone() });
+    }
+    if !crate::validity_in_range(request.validity) {
+        return Err(IssueError::Validity {
+            days: request.validity.whole_days(),
+        });
+    }
+    Ok(())
+}
+
 impl Authority {
     /// Issues (or, per `reuse`, keeps) the certificate `request` describes.
     pub fn issue(&self, request: &LeafRequest, reuse: Reuse) -> Result<IssueOutcome, IssueError> {
-        check_member_name(&request.name)?;
+        check_request(request)?;
         let mut index = Index::read(self.layout())?;
         let kept = match reuse {
             Reuse::IfValidFor(horizon) => self.reusable(&index, request, horizon),
@@ -270,6 +293,37 @@ mod tests {
     }
 
     #[test]
+    fn validity_out_of_range_is_refused_not_a_panic() {
+        let (_dir, ca) = authority();
+        for days in [0, -1, 99_999_999_999] {
+            let request = LeafRequest {
+                validity: Duration::days(days),
+                ..server("z2")
+            };
+            let e = ca.issue(&request, Reuse::Never).unwrap_err();
+            assert!(matches!(e, IssueError::Validity { .. }), "{days}: {e}");
+        }
+    }
+
+    #[test]
+    fn san_that_is_no_dns_name_is_refused() {
+        let (_dir, ca) = authority();
+        for bad in ["", "bad name!"] {
+            let request = LeafRequest {
+                dns_names: vec![bad.into()],
+                ..server("web1")
+            };
+            let e = ca.issue(&request, Reuse::Never).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{bad:?} is not a DNS name: use letters, digits and `-` in dot-separated labels, optionally after `*.`"
+                )
+            );
+        }
+    }
+
+    #[test]
     fn reuse_keeps_a_good_certificate_and_reissues_on_new_names() {
         let (_dir, ca) = authority();
         let first = ca
@@ -281,7 +335,7 @@ mod tests {
         assert_eq!(again, IssueOutcome::Reused(first.entry().clone()));
 
         let mut more = server("host1");
-        more.dns_names.push("host1".into());
+        more.dns_names.push("host1.other.test".into());
         let changed = ca
             .issue(&more, Reuse::IfValidFor(Duration::days(30)))
             .unwrap();

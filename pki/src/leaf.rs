@@ -79,15 +79,17 @@ impl LeafRequest {
         }
     }
 
-    /// The DNS names that go into SANs: none for a client; for a server the
-    /// given ones, or its own name when it has neither DNS names nor IPs.
+    /// The DNS names that go into SANs: none for a client; for a server
+    /// its own name first, then the given ones, each once.
     pub fn san_dns_names(&self) -> Vec<String> {
         if self.kind == LeafKind::Client {
             return Vec::new();
         }
-        let mut names = self.dns_names.clone();
-        if names.is_empty() && self.ips.is_empty() {
-            names.push(self.name.clone());
+        let mut names: Vec<String> = Vec::new();
+        for name in std::iter::once(&self.name).chain(&self.dns_names) {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                names.push(name.clone());
+            }
         }
         names
     }
@@ -211,6 +213,14 @@ impl Authority {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_with_extra_names_keeps_its_own_name() {
+        let mut request = LeafRequest::new("web1", LeafKind::Server);
+        request.dns_names = vec!["web1.example.test".into(), "WEB1".into()];
+        request.ips = vec!["192.0.2.1".parse().unwrap()];
+        assert_eq!(request.san_dns_names(), vec!["web1", "web1.example.test"]);
+    }
 
     #[test]
     fn server_without_names_gets_its_own_name() {

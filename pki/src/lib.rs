@@ -19,6 +19,7 @@ mod issue;
 mod keyfile;
 mod layout;
 mod leaf;
+mod names;
 mod revoke;
 mod serial;
 pub mod validate;
@@ -33,5 +34,6 @@ pub use issue::{IssueError, IssueOutcome, Reuse, check_member_name, member_paths
 pub use keyfile::{KeyFileError, Passphrase};
 pub use layout::{Layout, MemberFiles};
 pub use leaf::{CLOCK_SKEW, LeafKind, LeafRequest, SignedLeaf, Subject, leaf_params};
+pub use names::{MAX_VALIDITY_DAYS, is_dns_name, validity_in_range};
 pub use revoke::{CRL_LIFETIME, RevokeError};
 pub use validate::{Check, FileSet, Finding, Severity, ValidateOptions, validate};

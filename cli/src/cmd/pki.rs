@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use time::Duration;
 use vmctl_core::inventory::Inventory;
 use vmctl_pki::{
-    Authority, CaOptions, Index, IssueOutcome, KeyAlgorithm, Layout, LeafKind, LeafRequest,
-    LoadError, Passphrase, Reuse, Subject,
+    Authority, CaOptions, Index, IssueError, IssueOutcome, KeyAlgorithm, Layout, LeafKind,
+    LeafRequest, LoadError, MAX_VALIDITY_DAYS, Passphrase, Reuse, Subject,
 };
 
 use super::Global;
@@ -34,8 +34,8 @@ pub enum PkiCommand {
     /// Reissue a member's certificates with the same names and a new key.
     Renew {
         name: String,
-        /// Validity of the new certificates, in days.
-        #[arg(long, default_value_t = 365)]
+        /// Validity of the new certificates, in days (1 to 36500).
+        #[arg(long, default_value_t = 365, value_parser = leaf_days())]
         validity_days: i64,
     },
 }
@@ -51,8 +51,8 @@ pub struct InitArgs {
     /// Key algorithm: ecdsa-p256, ecdsa-p384 or rsa-3072.
     #[arg(long, default_value = "ecdsa-p256")]
     algorithm: KeyAlgorithm,
-    /// Validity of the CA certificate, in days.
-    #[arg(long, default_value_t = 3650)]
+    /// Validity of the CA certificate, in days (at most 36500).
+    #[arg(long, default_value_t = 3650, value_parser = clap::value_parser!(i64).range(0..=MAX_VALIDITY_DAYS))]
     validity_days: i64,
     /// Encrypt the CA key with a passphrase (prompted, or `VMCTL_CA_PASSPHRASE`).
     #[arg(long)]
@@ -78,8 +78,8 @@ pub struct IssueArgs {
     /// Extra IP address for the server certificate.
     #[arg(long = "ip", value_name = "ADDR")]
     ips: Vec<IpAddr>,
-    /// Validity in days.
-    #[arg(long, default_value_t = 365)]
+    /// Validity in days (1 to 36500).
+    #[arg(long, default_value_t = 365, value_parser = leaf_days())]
     validity_days: i64,
     /// Always issue anew, even when the current certificate is still good.
     #[arg(long)]
@@ -87,6 +87,12 @@ pub struct IssueArgs {
     /// Also install the client credentials as the admin's (`<pki.dir>/admin`).
     #[arg(long)]
     admin: bool,
+}
+
+/// Leaf validities: at least a day (a certificate of 0 days is expired
+/// when issued), at most what an X.509 date holds comfortably.
+fn leaf_days() -> clap::builder::RangedI64ValueParser<i64> {
+    clap::value_parser!(i64).range(1..=MAX_VALIDITY_DAYS)
 }
 
 /// Runs a `pki` subcommand.
@@ -158,7 +164,7 @@ fn issue(
     let mut entries = Vec::new();
     for kind in kinds {
         let request = leaf_request(inventory, args, kind);
-        let outcome = ca.issue(&request, reuse).or_exit(Exit::Failed)?;
+        let outcome = ca.issue(&request, reuse).map_err(issue_failure)?;
         entries.push(outcome_line(&outcome));
         if args.admin && kind == LeafKind::Client {
             ca.install_admin(&args.name).or_exit(Exit::Failed)?;
@@ -175,6 +181,16 @@ fn issue(
         .or_exit(Exit::Failed)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A request vmctl refuses is bad input; the rest failed to happen.
+fn issue_failure(e: IssueError) -> Failure {
+    match e {
+        IssueError::InvalidName { .. }
+        | IssueError::Validity { .. }
+        | IssueError::DnsName { .. } => Failure::new(Exit::Usage, e),
+        _ => Failure::new(Exit::Failed, e),
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -271,7 +287,7 @@ fn revoke(layout: &Layout, name: &str) -> Result<ExitCode, Failure> {
 fn renew(layout: &Layout, name: &str, validity_days: i64) -> Result<ExitCode, Failure> {
     let renewed = load_ca(layout)?
         .renew(name, Duration::days(validity_days))
-        .or_exit(Exit::Failed)?;
+        .map_err(issue_failure)?;
     let kinds: Vec<&str> = renewed.iter().map(|e| e.kind.name()).collect();
     print_line(&format!(
         "renewed the {} certificate(s) of {name}",

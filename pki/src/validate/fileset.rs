@@ -84,7 +84,8 @@ impl FileSet {
         }
     }
 
-    /// A `?pkipath=` directory: the client files, and server files if present.
+    /// A `?pkipath=` directory: the client files, server files if present,
+    /// and the CRL beside them when there is one.
     pub fn pkipath(dir: &Path) -> Self {
         let mut leaves = vec![leaf(
             LeafKind::Client,
@@ -100,8 +101,18 @@ impl FileSet {
         }
         Self {
             ca_cert: dir.join("cacert.pem"),
-            crl: None,
+            crl: Some(dir.join("cacrl.pem")),
             leaves,
+            key_modes: KeyModes::OwnerOnly,
+        }
+    }
+
+    /// The CA certificate and CRL of the PKI directory, no leaves.
+    pub fn authority(layout: &Layout) -> Self {
+        Self {
+            ca_cert: layout.ca_cert(),
+            crl: Some(layout.crl()),
+            leaves: Vec::new(),
             key_modes: KeyModes::OwnerOnly,
         }
     }

@@ -279,3 +279,17 @@ fn ip_names_are_matched_against_ip_sans() {
     );
     assert!(Path::new(&set.ca_cert).exists());
 }
+
+#[test]
+fn pkipath_dir_checks_the_crl_beside_it() {
+    let fx = fixture();
+    revoked(&fx);
+    let dir = &fx.out;
+    fs::rename(dir.join("cert.pem"), dir.join("clientcert.pem")).unwrap();
+    fs::rename(dir.join("key.pem"), dir.join("clientkey.pem")).unwrap();
+    fs::rename(dir.join("crl.pem"), dir.join("cacrl.pem")).unwrap();
+    let set = FileSet::detect(dir);
+    assert_eq!(set.crl.as_deref(), Some(dir.join("cacrl.pem").as_path()));
+    let findings = validate(&set, &options());
+    assert_eq!(error_checks(&findings), vec![Check::Revoked]);
+}

@@ -64,10 +64,22 @@ fn file_sets(
     if let Some(dir) = &args.dir {
         return Ok(vec![(FileSet::detect(dir), args.server_names.clone())]);
     }
+    if !layout.ca_cert().exists() {
+        return Err(no_ca(layout));
+    }
     let names = match &args.host {
         Some(name) => vec![name.clone()],
         None => Index::read(layout).or_exit(Exit::Failed)?.names(),
     };
+    if names.is_empty() {
+        // Nothing issued yet: the CA alone, so a missing one is a finding.
+        return Ok(vec![(FileSet::authority(layout), Vec::new())]);
+    }
+    if let Some(name) = &args.host
+        && FileSet::member(layout, name).leaves.is_empty()
+    {
+        return Err(not_issued(layout, name));
+    }
     Ok(names
         .into_iter()
         .map(|name| {
@@ -79,6 +91,30 @@ fn file_sets(
             (FileSet::member(layout, &name), dialled)
         })
         .collect())
+}
+
+fn no_ca(layout: &Layout) -> Failure {
+    Failure::new(
+        Exit::Invalid,
+        anyhow::anyhow!(
+            "no CA in {}: {} does not exist",
+            layout.root().display(),
+            layout.ca_cert().display()
+        ),
+    )
+    .hint("create the CA with `vmctl pki init`, or set pki.dir to the PKI directory")
+}
+
+fn not_issued(layout: &Layout, name: &str) -> Failure {
+    let dir = layout.issued_dir(name);
+    Failure::new(
+        Exit::Usage,
+        anyhow::anyhow!(
+            "no certificates were issued to {name} (nothing in {})",
+            dir.display()
+        ),
+    )
+    .hint("`vmctl pki list` shows the issued names")
 }
 
 /// The names clients dial an inventory host by; none for other members.
