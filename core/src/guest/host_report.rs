@@ -11,7 +11,9 @@ pub struct HostReport {
     pub hypervisor: String,
     /// The daemon's libvirt version.
     pub libvirt: String,
-    /// The CPU model.
+    /// The host CPU's model as libvirt names it, with its vendor
+    /// (`AMD EPYC-Rome`); node info's model (the architecture) when the
+    /// capabilities name none.
     pub cpu_model: String,
     /// Active CPUs.
     pub cpus: u32,
@@ -38,12 +40,39 @@ fn report(conn: &HostConnection) -> Result<HostReport, LibvirtError> {
     Ok(HostReport {
         hypervisor: format!("{} {}", c.driver_type()?, version(c.hyp_version()?)),
         libvirt: version(c.lib_version()?),
-        cpu_model: node.model,
+        cpu_model: c
+            .capabilities()
+            .ok()
+            .and_then(|xml| cpu_model(&xml))
+            .unwrap_or(node.model),
         cpus: node.cpus,
         memory_total_kib: node.memory,
         memory_free_kib: c.free_memory()? / 1024,
         guests_running: running,
         guests_defined: running + inactive,
+    })
+}
+
+/// `<host><cpu>`'s vendor and model from capabilities XML, if it has a model.
+fn cpu_model(capabilities: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(capabilities).ok()?;
+    let cpu = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name("host"))?
+        .children()
+        .find(|n| n.has_tag_name("cpu"))?;
+    let text = |tag: &str| {
+        cpu.children()
+            .find(|n| n.has_tag_name(tag))
+            .and_then(|n| n.text())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    };
+    let model = text("model")?;
+    Some(match text("vendor") {
+        Some(vendor) => format!("{vendor} {model}"),
+        None => model.to_owned(),
     })
 }
 
@@ -59,6 +88,19 @@ fn version(packed: u32) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cpu_column_is_the_capabilities_model_not_the_architecture() {
+        let caps = "<capabilities><host><cpu><arch>x86_64</arch><model>EPYC-Rome</model>\
+                    <vendor>AMD</vendor></cpu></host><guest><arch name='x86_64'/></guest>\
+                    </capabilities>";
+        assert_eq!(super::cpu_model(caps).as_deref(), Some("AMD EPYC-Rome"));
+        let no_vendor =
+            "<capabilities><host><cpu><model>Skylake</model></cpu></host></capabilities>";
+        assert_eq!(super::cpu_model(no_vendor).as_deref(), Some("Skylake"));
+        let no_model = "<capabilities><host><cpu><arch>x86_64</arch></cpu></host></capabilities>";
+        assert_eq!(super::cpu_model(no_model), None);
+    }
+
     #[test]
     fn packed_versions_unpack() {
         assert_eq!(super::version(9_000_000), "9.0.0");
