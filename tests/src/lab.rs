@@ -43,6 +43,37 @@ impl LabSpec {
     }
 }
 
+/// The longest host name: it becomes part of namespace and file names.
+const MAX_NAME_LEN: usize = 40;
+
+/// Checks host names one at a time (characters, then length) and then
+/// together (count, duplicates), each with its own message.
+fn check_host_names(names: &[String]) -> Result<()> {
+    let invalid = |message: String| Err(LabError::Invalid(message));
+    for name in names {
+        let chars_ok = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if name.is_empty() || !chars_ok || name.starts_with('-') {
+            return invalid(format!(
+                "host name {name:?}: use letters, digits and '-' (not first) only"
+            ));
+        }
+        if name.len() > MAX_NAME_LEN {
+            return invalid(format!(
+                "host name {name:?} has {} characters; at most {MAX_NAME_LEN}",
+                name.len()
+            ));
+        }
+    }
+    if names.is_empty() || names.len() > 200 {
+        return invalid("a lab has 1 to 200 hosts".into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = names.iter().find(|n| !seen.insert(n.to_ascii_lowercase())) {
+        return invalid(format!("host name {twice:?} is given twice"));
+    }
+    Ok(())
+}
+
 /// A running lab. Dropping it tears everything down.
 #[derive(Debug)]
 pub struct Lab {
@@ -155,19 +186,7 @@ Host {}
                 .map(|i| format!("host{i}-l{}", self.index))
                 .collect(),
         };
-        for name in &names {
-            let ok = !name.is_empty()
-                && name.len() <= 40
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-            if !ok {
-                return Err(LabError::Invalid(format!(
-                    "host name {name:?}: use letters, digits and '-' only"
-                )));
-            }
-        }
-        if names.is_empty() || names.len() > 200 {
-            return Err(LabError::Invalid("a lab has 1 to 200 hosts".into()));
-        }
+        check_host_names(&names)?;
         Ok(names)
     }
 
@@ -291,4 +310,29 @@ fn authorized_keys(key: &Path, user_keys: bool) -> Result<String> {
         }
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(names: &[&str]) -> String {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        match check_host_names(&names) {
+            Ok(()) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn duplicate_and_overlong_host_names_are_told_apart() {
+        assert_eq!(check(&["a1", "a2"]), "ok");
+        assert!(check(&["a1", "a1"]).contains("\"a1\" is given twice"));
+        assert!(check(&["a1", "A1"]).contains("given twice"));
+        let long = "a".repeat(70);
+        assert!(check(&[&long]).contains("has 70 characters; at most 40"));
+        assert!(check(&["bad_name"]).contains("use letters, digits"));
+        assert!(check(&["-a"]).contains("use letters, digits"));
+        assert!(check(&[]).contains("1 to 200 hosts"));
+    }
 }
