@@ -2,22 +2,10 @@
 //! are worked on in parallel, so 4 should take less than twice as long
 //! as 1. Run with `cargo bench -p vmctl-lab --bench bootstrap` (as root).
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use vmctl_lab::{LabSpec, lab_or_skip};
-
-/// The `vmctl` next to this bench (release), else the debug build that
-/// `scripts/test.sh` makes.
-fn vmctl_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let sibling = exe.parent().expect("deps dir").join("../vmctl");
-    if sibling.exists() {
-        return sibling;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/vmctl")
-}
+use vmctl_lab::{LabSpec, lab_or_skip, vmctl_bin};
 
 /// Bootstraps a fresh lab of `hosts` hosts; `None` when the lab is unavailable.
 fn time_bootstrap(hosts: usize) -> Option<Duration> {

@@ -7,26 +7,15 @@
 //! vmctl, so each host's TLS handshake and RPCs cost wall time that real,
 //! separate hosts would not; the ratio measured here is about 1.9.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip, trust};
+use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip, trust, vmctl_bin};
 
 const HOSTS: usize = 8;
 const GUESTS_PER_HOST: usize = 3;
 const ROUNDS: usize = 15;
-
-/// The `vmctl` next to this bench (release), else the debug build that
-/// `scripts/test.sh` makes.
-fn vmctl_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let sibling = exe.parent().expect("deps dir").join("../vmctl");
-    if sibling.exists() {
-        return sibling;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/vmctl")
-}
 
 /// Runs `command`, asserting success; returns how long it took.
 fn timed(command: &mut Command) -> Duration {

@@ -19,6 +19,11 @@ pub fn vmctl_bin() -> PathBuf {
             return candidate;
         }
     }
+    // A bench built in release next to a debug build of vmctl.
+    let debug = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/vmctl");
+    if debug.is_file() {
+        return debug;
+    }
     PathBuf::from("vmctl")
 }
 
