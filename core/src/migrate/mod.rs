@@ -22,6 +22,7 @@ mod progress;
 mod request;
 mod resume;
 mod storage;
+mod watch;
 
 pub use cancel::Cancel;
 pub use checks::{MovePlan, plan_move};
