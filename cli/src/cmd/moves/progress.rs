@@ -1,5 +1,9 @@
 //! Showing moves as they run: a progress bar per guest on a terminal, one
 //! JSON event per line with `--output json`, a few plain lines otherwise.
+//!
+//! TODO(#6): log lines (`-v`) are written straight to stderr, not through
+//! the bars (tracing-indicatif is not wired in), so they can leave a stale
+//! bar frame behind.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
