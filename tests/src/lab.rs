@@ -234,6 +234,30 @@ Host {}
         &self.hosts[i]
     }
 
+    /// Hosts where `guest` runs, as each host's own libvirtd says.
+    pub fn running_on(&self, guest: &str) -> Result<Vec<String>> {
+        self.hosts_with(guest, Host::running_guests)
+    }
+
+    /// Hosts where `guest` is defined, running or not.
+    pub fn defined_on(&self, guest: &str) -> Result<Vec<String>> {
+        self.hosts_with(guest, Host::defined_guests)
+    }
+
+    fn hosts_with(
+        &self,
+        guest: &str,
+        list: fn(&Host) -> Result<Vec<String>>,
+    ) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for host in &self.hosts {
+            if list(host)?.iter().any(|g| g == guest) {
+                names.push(host.name().to_string());
+            }
+        }
+        Ok(names)
+    }
+
     /// The admin's private SSH key, authorized for root on every host.
     pub fn ssh_key(&self) -> PathBuf {
         self.dir.join("admin/id_ed25519")

@@ -9,31 +9,11 @@ use std::time::{Duration, Instant};
 use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip};
 
 fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
-    let on = |h: &&Host| {
-        h.running_guests()
-            .unwrap_or_default()
-            .iter()
-            .any(|g| g == guest)
-    };
-    lab.hosts()
-        .iter()
-        .filter(on)
-        .map(|h| h.name().to_string())
-        .collect()
+    lab.running_on(guest).unwrap_or_default() // a host not answering: ask again
 }
 
 fn defined_on(lab: &Lab, guest: &str) -> Vec<String> {
-    let on = |h: &&Host| {
-        h.defined_guests()
-            .unwrap_or_default()
-            .iter()
-            .any(|g| g == guest)
-    };
-    lab.hosts()
-        .iter()
-        .filter(on)
-        .map(|h| h.name().to_string())
-        .collect()
+    lab.defined_on(guest).unwrap_or_default()
 }
 
 fn eventually(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {

@@ -6,22 +6,12 @@ use std::time::{Duration, Instant};
 
 use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip};
 
-/// Hosts where `guest` is running, asked of each host's own libvirtd.
 fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
-    lab.hosts()
-        .iter()
-        .filter(|h| h.running_guests().unwrap().iter().any(|g| g == guest))
-        .map(|h| h.name().to_string())
-        .collect()
+    lab.running_on(guest).unwrap()
 }
 
-/// Hosts where `guest` is defined at all.
 fn defined_on(lab: &Lab, guest: &str) -> Vec<String> {
-    lab.hosts()
-        .iter()
-        .filter(|h| h.defined_guests().unwrap().iter().any(|g| g == guest))
-        .map(|h| h.name().to_string())
-        .collect()
+    lab.defined_on(guest).unwrap()
 }
 
 fn assert_only_on(lab: &Lab, guest: &str, host: &str) {
