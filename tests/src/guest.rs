@@ -140,6 +140,18 @@ impl Host {
         self.virsh(&["define", &path.to_string_lossy()]).map(|_| ())
     }
 
+    /// sha256 of a disk's guest-visible content, read on this host (also
+    /// while a guest runs from it).
+    pub fn disk_checksum(&self, path: &str) -> Result<String> {
+        let script = format!("qemu-img convert -U -O raw {path} /dev/stdout | sha256sum");
+        let out = self.exec("sh", &["-c", &script])?;
+        Ok(out
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string())
+    }
+
     /// What the guest wrote to its serial console on this host.
     pub fn guest_console(&self, guest: &str) -> String {
         let path = self.private_path(&format!("/var/log/libvirt/qemu/{guest}-serial.log"));

@@ -33,3 +33,16 @@ pub use lab::{Lab, LabSpec};
 pub use preflight::{check as preflight, lab_or_skip};
 pub use reap::{reap_all, reap_stale};
 pub use vmctl::vmctl_bin;
+
+/// Waits up to `secs` for `ok` to hold, asking twice a second; panics
+/// naming `what` otherwise. For tests.
+pub fn eventually(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("timed out after {secs} s waiting for {what}");
+}

@@ -5,13 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip};
-
-/// `target/debug/vmctl`, next to this test binary's `deps/` directory.
-fn vmctl_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().join("../vmctl")
-}
+use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip, vmctl_bin};
 
 /// Writes the lab's inventory (with `edit` applied) and returns its path.
 fn inventory(lab: &Lab, edit: impl Fn(String) -> String) -> PathBuf {

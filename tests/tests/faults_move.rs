@@ -6,7 +6,7 @@
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip};
+use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, eventually, lab_or_skip};
 
 fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
     lab.running_on(guest).unwrap_or_default() // a host not answering: ask again
@@ -14,17 +14,6 @@ fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
 
 fn defined_on(lab: &Lab, guest: &str) -> Vec<String> {
     lab.defined_on(guest).unwrap_or_default()
-}
-
-fn eventually(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    panic!("timed out after {secs} s waiting for {what}");
 }
 
 /// The guest runs on `host` only and nothing of it is defined elsewhere.
@@ -196,17 +185,6 @@ fn same_guest_moved_by_two_vmctl_at_once() {
     assert_only_on(&lab, "f6", &h2);
 }
 
-/// sha256 of the disk's guest-visible content, computed on `host`.
-fn disk_checksum(host: &Host, path: &str) -> String {
-    let script = format!("qemu-img convert -U -O raw {path} /dev/stdout | sha256sum");
-    host.exec("sh", &["-c", &script])
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn destination_storage_fills_during_copy() {
     let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
@@ -223,7 +201,7 @@ fn destination_storage_fills_during_copy() {
         &["-f", "qcow2", "-c", "write -P 0x3c 0 40M", &path],
     )
     .unwrap();
-    let before = disk_checksum(src, &path);
+    let before = src.disk_checksum(&path).unwrap();
     src.virsh(&["start", "f5"]).unwrap();
     // Only 16 MiB of room where the copy goes.
     let dst = lab.nth(1);
@@ -249,7 +227,11 @@ fn destination_storage_fills_during_copy() {
         dst.exec("test", &["-e", &path]).is_err(),
         "partial copy left on {h2}"
     );
-    assert_eq!(disk_checksum(src, &path), before, "source disk changed");
+    assert_eq!(
+        src.disk_checksum(&path).unwrap(),
+        before,
+        "source disk changed"
+    );
 
     // Again: it fails the same way and says so; nothing is lost.
     let out = lab.vmctl(&["move", "f5", &h2, "--copy-storage"]);

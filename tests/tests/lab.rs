@@ -2,20 +2,8 @@
 //! guests, and nothing left behind.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use vmctl_lab::{GuestSpec, LabSpec, lab_or_skip};
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("timed out waiting for {what}");
-}
+use vmctl_lab::{GuestSpec, LabSpec, eventually, lab_or_skip};
 
 #[test]
 fn two_hosts_run_a_busy_guest_and_leave_nothing_behind() {
@@ -72,7 +60,7 @@ fn two_hosts_run_a_busy_guest_and_leave_nothing_behind() {
     h1.create_guest(&GuestSpec::busy("busy1")).unwrap();
     assert_eq!(h1.running_guests().unwrap(), vec!["busy1"]);
     assert!(h2.running_guests().unwrap().is_empty());
-    wait_for("the guest's second pass", Duration::from_secs(120), || {
+    eventually("the guest's second pass", 120, || {
         h1.guest_console("busy1").contains("pass 2")
     });
 

@@ -6,19 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use vmctl_lab::{GuestSpec, Host, LabSpec, lab_or_skip, trust, virt_type};
-
-/// The `vmctl` binary beside the test executable (scripts/test.sh builds
-/// it first): target/debug/deps/lifecycle-HASH -> target/debug/vmctl.
-fn vmctl_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.ancestors()
-        .skip(1)
-        .take(2)
-        .map(|dir| dir.join("vmctl"))
-        .find(|bin| bin.is_file())
-        .unwrap_or_else(|| PathBuf::from("vmctl"))
-}
+use vmctl_lab::{GuestSpec, Host, LabSpec, lab_or_skip, trust, virt_type, vmctl_bin};
 
 /// `vmctl --config <lab inventory>`.
 struct Vmctl {

@@ -158,13 +158,6 @@ fn stopped_guest_moves_offline() {
     assert!(running_on(&lab, "sleeper").is_empty());
 }
 
-/// sha256 of the disk's guest-visible content, computed on `host`.
-fn disk_checksum(lab: &Lab, host: usize, path: &str) -> String {
-    let script = format!("qemu-img convert -U -O raw {path} /dev/stdout | sha256sum");
-    let out = lab.nth(host).exec("sh", &["-c", &script]).unwrap();
-    out.split_whitespace().next().unwrap().to_string()
-}
-
 #[test]
 fn copy_storage_moves_the_disk_and_its_content() {
     let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
@@ -181,7 +174,7 @@ fn copy_storage_moves_the_disk_and_its_content() {
         &["-f", "qcow2", "-c", "write -P 0x5a 1M 8M", &path],
     )
     .unwrap();
-    let before = disk_checksum(&lab, 0, &path);
+    let before = lab.nth(0).disk_checksum(&path).unwrap();
     h1.virsh(&["start", "disky"]).unwrap();
 
     // Without --copy-storage the move is refused and says what to add.
@@ -192,7 +185,7 @@ fn copy_storage_moves_the_disk_and_its_content() {
     lab.vmctl_ok(&["move", "disky", &h2, "--copy-storage"]);
     assert_only_on(&lab, "disky", &h2);
     assert_eq!(
-        disk_checksum(&lab, 1, &path),
+        lab.nth(1).disk_checksum(&path).unwrap(),
         before,
         "disk content changed"
     );
