@@ -20,6 +20,7 @@ mod host;
 mod host_files;
 mod hosts_file;
 mod lab;
+pub mod moving;
 mod net;
 mod preflight;
 mod reap;

@@ -2,8 +2,9 @@
 //! hosts, run on exactly one, and lose nothing.
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use vmctl_lab::moving::assert_guest_works_on;
 use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip};
 
 fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
@@ -24,25 +25,6 @@ fn assert_only_on(lab: &Lab, guest: &str, host: &str) {
         defined_on(lab, guest),
         vec![host],
         "{guest} should be defined only on {host}"
-    );
-}
-
-/// Waits until the guest's console on `host` shows a pass it had not shown.
-fn assert_guest_works_on(lab: &Lab, guest: &str, host: &str) {
-    let h = lab.host(host);
-    let before = h.guest_console(guest).matches("pass").count();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if h.guest_console(guest).matches("pass").count() > before {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    let console = h.guest_console(guest);
-    let tail: Vec<&str> = console.lines().rev().take(15).collect();
-    panic!(
-        "{guest} makes no progress on {host}; its console ends:\n{}",
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     );
 }
 

@@ -136,7 +136,7 @@ pub enum MoveError {
     /// The link failed after the switch to post-copy: the guest is paused,
     /// its memory split between the two hosts.
     #[error(
-        "{guest} lost the link after switching to post-copy; it is paused, its memory split between {source_host} and {dest}; once they reach each other run `vmctl move --resume {guest}`"
+        "{guest} lost the link after switching to post-copy: it runs on {dest} but part of its memory is still on {source_host} (paused there), so neither host can run it alone; once they reach each other again, run `vmctl move --resume {guest}`"
     )]
     PostcopyStalled {
         guest: String,

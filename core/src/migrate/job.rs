@@ -14,6 +14,7 @@ use super::ffi;
 use super::outcome::{Moved, clean_up_failure, placement};
 use super::progress::MoveEvent;
 use super::storage::prepare_pools;
+use super::unattended::{remove_stale, resume_or_wait};
 use super::watch::watch;
 use super::{Cancel, Mode, MovePlan};
 
@@ -46,14 +47,24 @@ pub async fn run_move(
             })?;
     }
 
-    let mut migration = spawn_migration(plan);
+    let mut migration = spawn_migration(plan, &cancel);
     let (result, aborted) = watch(plan, &emit, &cancel, &mut migration).await;
     finish(fleet, plan, &emit, started, result, aborted).await
 }
 
-fn spawn_migration(plan: &MovePlan) -> tokio::task::JoinHandle<Result<(), LibvirtError>> {
+fn spawn_migration(
+    plan: &MovePlan,
+    cancel: &Cancel,
+) -> tokio::task::JoinHandle<Result<(), LibvirtError>> {
     let domain = plan.domain.clone();
     let uri = plan.dest_uri.clone();
+    if plan.request.resume {
+        tracing::info!(guest = %plan.guest, source = %plan.source, dest = %plan.dest, "resuming post-copy move");
+        let (request, cancel) = (plan.request.clone(), cancel.clone());
+        return tokio::task::spawn_blocking(move || {
+            resume_or_wait(&domain, &uri, &request, &cancel)
+        });
+    }
     let disks = plan.copy.iter().map(|d| d.target.clone()).collect();
     let params = plan.request.parameters(disks);
     let flags = plan.request.flags();
@@ -92,6 +103,9 @@ async fn finish(
     }
     let placement = match &result {
         Ok(()) => {
+            if plan.request.resume {
+                remove_stale(fleet, &guest).await;
+            }
             let names = fleet.names();
             let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
             placement(fleet, &guest, &hosts).await

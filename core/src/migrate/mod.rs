@@ -22,6 +22,7 @@ mod progress;
 mod request;
 mod resume;
 mod storage;
+mod unattended;
 mod watch;
 
 pub use cancel::Cancel;
@@ -33,4 +34,5 @@ pub use job::run_move;
 pub use outcome::{Moved, Placement};
 pub use progress::{MoveEvent, Phase};
 pub use request::{Mode, MoveRequest};
-pub use resume::plan_resume;
+pub use resume::{Resumable, plan_resume};
+pub use unattended::remove_stale;

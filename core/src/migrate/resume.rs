@@ -3,8 +3,10 @@
 //! Once a move has switched to post-copy the guest runs on the destination
 //! while part of its memory is still on the source; if the link between
 //! them fails then, neither host can run it alone. libvirt keeps both
-//! halves paused ("post-copy failed"); `vmctl move --resume GUEST` finds
-//! them and restarts the transfer where it stopped.
+//! halves ("post-copy failed"); `vmctl move --resume GUEST` finds them and
+//! restarts the transfer where it stopped, or waits for a transfer QEMU
+//! never gave up on (see [`super::unattended`]). A move that has ended by
+//! itself meanwhile only needs the source's stale definition removed.
 
 use crate::libvirt::{Fleet, GuestRef, HostConnection, LibvirtError, QueryError};
 
@@ -13,13 +15,23 @@ use super::error::PlanError;
 use super::ffi;
 use super::request::MoveRequest;
 
+/// What `vmctl move --resume` found.
+pub enum Resumable {
+    /// Both halves of a failed post-copy move: run the plan.
+    Halves(Box<MovePlan>),
+    /// The move has ended by itself: the guest runs on `host`, and `stale`
+    /// hosts still hold its shut-off definition (remove it with
+    /// [`remove_stale`](super::remove_stale)).
+    Finished { host: String, stale: Vec<String> },
+}
+
 /// Finds the two halves of `guest`'s failed post-copy move and plans its
-/// resumption.
+/// resumption, or finds that the move has ended by itself.
 pub async fn plan_resume(
     fleet: &Fleet,
     guest: &GuestRef,
     tls: bool,
-) -> Result<MovePlan, PlanError> {
+) -> Result<Resumable, PlanError> {
     let name = guest.name.clone();
     let outcomes = fleet.query_all(move |c| side(c, &name)).await;
     let (mut source, mut dest) = (None, None);
@@ -38,9 +50,12 @@ pub async fn plan_resume(
         }
     }
     let (Some(source), Some(dest)) = (source, dest) else {
-        return Err(PlanError::NothingToResume {
-            guest: guest.name.clone(),
-        });
+        return match super::unattended::stale_copies(fleet, &guest.name).await {
+            Some((host, stale)) if !stale.is_empty() => Ok(Resumable::Finished { host, stale }),
+            _ => Err(PlanError::NothingToResume {
+                guest: guest.name.clone(),
+            }),
+        };
     };
     let located = fleet.locate_on(&guest.name, &source).await?;
     let dest_conn = fleet.connect(&dest).await.map_err(PlanError::Dest)?;
@@ -55,7 +70,7 @@ pub async fn plan_resume(
         resume: true,
         ..MoveRequest::new(guest.clone(), &dest)
     };
-    Ok(MovePlan {
+    Ok(Resumable::Halves(Box::new(MovePlan {
         request,
         guest: guest.name.clone(),
         source: source.clone(),
@@ -71,7 +86,7 @@ pub async fn plan_resume(
         )],
         dest_conn,
         domain: located.domain,
-    })
+    })))
 }
 
 enum Side {

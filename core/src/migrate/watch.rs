@@ -18,6 +18,10 @@ use super::progress::{MoveEvent, Phase};
 const POLL: Duration = Duration::from_millis(500);
 /// Passes over memory after which a move that is not shrinking is reported.
 const SLOW_ITERATION: u64 = 8;
+/// How long a resumed post-copy move may show no progress before vmctl
+/// stops waiting for libvirt, which may never answer: a destination QEMU
+/// whose main loop waits for memory still on the source cannot reply.
+const RESUME_STUCK: Duration = Duration::from_secs(180);
 
 type Emit = Arc<dyn Fn(MoveEvent) + Send + Sync>;
 
@@ -50,7 +54,12 @@ pub(super) async fn watch(
         } else {
             None
         };
-        if let (Some(reason), None) = (reason, &state.aborted) {
+        if plan.request.resume {
+            // Post-copy cannot be aborted: give up waiting instead.
+            if let Some(why) = reason.or_else(|| state.resume_stuck()) {
+                return (Err(LibvirtError::local(why)), None);
+            }
+        } else if let (Some(reason), None) = (reason, &state.aborted) {
             abort(plan, emit, &reason).await;
             state.aborted = Some(reason);
         }
@@ -75,23 +84,51 @@ async fn abort(plan: &MovePlan, emit: &Emit, reason: &str) {
     }
 }
 
-#[derive(Default)]
 struct WatchState {
     aborted: Option<String>,
     downtime_set: bool,
     postcopy: bool,
     warned_slow: bool,
     best_remaining: Option<u64>,
+    /// The last remaining amount seen, and since when.
+    last_remaining: (Option<u64>, Instant),
+}
+
+impl Default for WatchState {
+    fn default() -> Self {
+        Self {
+            aborted: None,
+            downtime_set: false,
+            postcopy: false,
+            warned_slow: false,
+            best_remaining: None,
+            last_remaining: (None, Instant::now()),
+        }
+    }
 }
 
 impl WatchState {
+    /// Why a resumed move is given up on, once it has shown no progress
+    /// for [`RESUME_STUCK`].
+    fn resume_stuck(&self) -> Option<String> {
+        (self.last_remaining.1.elapsed() > RESUME_STUCK).then(|| {
+            format!(
+                "the resumed transfer showed no progress for {} s; the destination's QEMU may be blocked waiting for memory still on the source",
+                RESUME_STUCK.as_secs()
+            )
+        })
+    }
+
     async fn observe(&mut self, plan: &MovePlan, emit: &Emit, s: &JobProgress) {
+        if s.remaining != self.last_remaining.0 {
+            self.last_remaining = (s.remaining, Instant::now());
+        }
         if s.kind == sys::VIR_DOMAIN_JOB_NONE as i32 {
             return;
         }
         let iteration = s.iteration.unwrap_or(0);
         let remaining = s.remaining.unwrap_or(0);
-        let phase = if self.postcopy {
+        let phase = if self.postcopy || plan.request.resume {
             Phase::Postcopy
         } else if s.disk_remaining.unwrap_or(0) > 0 && iteration == 0 {
             Phase::Storage
@@ -117,7 +154,9 @@ impl WatchState {
             let d = domain.clone();
             let _ = tokio::task::spawn_blocking(move || d.migrate_set_max_downtime(ms, 0)).await;
         }
-        if plan.request.postcopy && !self.postcopy && iteration >= 2 {
+        // A resumed move is in post-copy already.
+        let switch = plan.request.postcopy && !plan.request.resume;
+        if switch && !self.postcopy && iteration >= 2 {
             self.postcopy = true;
             if let Ok(Ok(())) =
                 tokio::task::spawn_blocking(move || ffi::start_postcopy(&domain)).await

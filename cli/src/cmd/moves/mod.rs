@@ -45,7 +45,7 @@ fn cancel_on_signal() -> Cancel {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminated => {}
         }
-        eprintln!("interrupted: aborting; the guest stays on its source host");
+        eprintln!("interrupted: stopping the move; where the guest is follows");
         flag.cancel();
     });
     cancel

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use vmctl_core::libvirt::{Fleet, GuestRef};
-use vmctl_core::migrate::{MovePlan, MoveRequest, plan_move, plan_resume, run_move};
+use vmctl_core::migrate::{
+    MovePlan, MoveRequest, Resumable, plan_move, plan_resume, remove_stale, run_move,
+};
 
 use super::progress::Progress;
 use super::{cancel_on_signal, move_failure, plan_failure};
@@ -81,11 +83,20 @@ impl MoveArgs {
 /// Plans, then (unless `--dry-run`) runs the move.
 pub async fn run(args: MoveArgs, fleet: &Fleet, out: Output) -> Result<ExitCode, Failure> {
     let plan = if args.resume {
-        plan_resume(fleet, &args.guest, args.tls).await
+        match plan_resume(fleet, &args.guest, args.tls)
+            .await
+            .map_err(plan_failure)?
+        {
+            Resumable::Halves(plan) => *plan,
+            Resumable::Finished { host, stale } => {
+                return finished_by_itself(fleet, &args.guest.name, &host, &stale, out).await;
+            }
+        }
     } else {
-        plan_move(fleet, &args.request()).await
+        plan_move(fleet, &args.request())
+            .await
+            .map_err(plan_failure)?
     };
-    let plan = plan.map_err(plan_failure)?;
     if args.dry_run {
         print_plan(&plan, out).map_err(|e| Failure::new(Exit::Failed, e))?;
         return Ok(ExitCode::SUCCESS);
@@ -122,6 +133,50 @@ pub async fn run(args: MoveArgs, fleet: &Fleet, out: Output) -> Result<ExitCode,
         output::print(&text).map_err(|e| Failure::new(Exit::Failed, e))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--resume` after the move ended by itself: only the stale definitions
+/// on the old host are left to remove.
+async fn finished_by_itself(
+    fleet: &Fleet,
+    guest: &str,
+    host: &str,
+    stale: &[String],
+    out: Output,
+) -> Result<ExitCode, Failure> {
+    let removed = remove_stale(fleet, guest).await;
+    let left: Vec<&String> = stale.iter().filter(|h| !removed.contains(h)).collect();
+    if out == Output::Json {
+        let value = serde_json::json!({
+            "guest": guest,
+            "running_on": host,
+            "finished_by_itself": true,
+            "removed_stale_definition_on": removed,
+            "stale_definition_left_on": left,
+        });
+        output::print_json(&value).map_err(|e| Failure::new(Exit::Failed, e))?;
+    } else {
+        let mut text = format!("{guest} had finished moving by itself and is running on {host}");
+        if !removed.is_empty() {
+            text.push_str(&format!(
+                "; removed its old definition on {}",
+                removed.join(", ")
+            ));
+        }
+        text.push('\n');
+        output::print(&text).map_err(|e| Failure::new(Exit::Failed, e))?;
+    }
+    if left.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let hosts: Vec<&str> = left.iter().map(|h| h.as_str()).collect();
+    Err(Failure::new(
+        Exit::Failed,
+        anyhow::anyhow!(
+            "could not remove {guest}'s old, shut-off definition on {}; remove it with `virsh undefine {guest} --keep-nvram` there (its disks are in use on {host})",
+            hosts.join(", ")
+        ),
+    ))
 }
 
 fn print_plan(plan: &MovePlan, out: Output) -> std::io::Result<()> {
