@@ -49,7 +49,7 @@ pub enum InitError {
     #[error("a CA already exists at {path}")]
     Exists { path: PathBuf },
     /// A validity of less than a day or more than a century.
-    #[error("a CA validity of {days} days is out of range: give at most {max} days", max = crate::MAX_VALIDITY_DAYS)]
+    #[error("a CA validity of {days} days is out of range: give 1 to {max} days", max = crate::MAX_VALIDITY_DAYS)]
     Validity { days: i64 },
     /// Key generation or signing failed.
     #[error("could not create the CA certificate")]
@@ -130,10 +130,8 @@ impl Authority {
         options: &CaOptions,
         passphrase: Option<&Passphrase>,
     ) -> Result<Self, InitError> {
-        // TODO(#3): a CA of 0 days (expired at once) is still accepted:
-        // the bad-input suite makes its expired CA that way.
         let max = Duration::days(crate::MAX_VALIDITY_DAYS);
-        if !(Duration::ZERO..=max).contains(&options.validity) {
+        if !(Duration::days(1)..=max).contains(&options.validity) {
             return Err(InitError::Validity {
                 days: options.validity.whole_days(),
             });

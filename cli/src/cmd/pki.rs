@@ -130,7 +130,8 @@ fn init(layout: &Layout, inventory: &Inventory, args: &InitArgs) -> Result<ExitC
     };
     Authority::init(layout, &options, passphrase.as_ref()).map_err(|e| {
         let exists = matches!(e, vmctl_pki::InitError::Exists { .. });
-        let failure = Failure::new(if exists { Exit::Usage } else { Exit::Failed }, e);
+        let usage = exists || matches!(e, vmctl_pki::InitError::Validity { .. });
+        let failure = Failure::new(if usage { Exit::Usage } else { Exit::Failed }, e);
         if exists {
             failure.hint("pass --force to replace it; the old CA is kept as a backup")
         } else {
