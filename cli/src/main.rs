@@ -3,6 +3,7 @@
 
 mod cmd;
 mod exit;
+mod logs;
 mod output;
 
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    logs::init(cli.verbose);
     let global = cmd::Global {
         config: cli.config,
         output: cli.output,
@@ -40,21 +41,4 @@ fn main() -> ExitCode {
             failure.exit.into()
         }
     }
-}
-
-/// Logs go to stderr; warnings by default, `-v` raises, `RUST_LOG` overrides.
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }

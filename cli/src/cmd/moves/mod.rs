@@ -7,6 +7,7 @@ mod single;
 pub use evacuate::EvacuateArgs;
 pub use single::MoveArgs;
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -45,7 +46,10 @@ fn cancel_on_signal() -> Cancel {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminated => {}
         }
-        eprintln!("interrupted: stopping the move; where the guest is follows");
+        let _ = writeln!(
+            crate::logs::stderr(),
+            "interrupted: stopping the move; where the guest is follows"
+        );
         flag.cancel();
     });
     cancel

@@ -1,9 +1,6 @@
 //! Showing moves as they run: a progress bar per guest on a terminal, one
 //! JSON event per line with `--output json`, a few plain lines otherwise.
-//!
-//! TODO(#6): log lines (`-v`) are written straight to stderr, not through
-//! the bars (tracing-indicatif is not wired in), so they can leave a stale
-//! bar frame behind.
+//! Log lines (`-v`) are written around the bars (see [`crate::logs`]).
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -28,6 +25,7 @@ impl Progress {
     pub fn new(out: Output) -> Progress {
         let terminal = std::io::stderr().is_terminal() && out == Output::Human;
         let bars = terminal.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        crate::logs::set_bars(bars.clone());
         Progress {
             out,
             bars,
@@ -47,6 +45,7 @@ impl Progress {
         for bar in bars.values() {
             bar.finish_and_clear();
         }
+        crate::logs::set_bars(None);
     }
 
     fn show(&self, event: MoveEvent) {
