@@ -43,6 +43,11 @@ fn stall(lab: &Lab, guest: &str) {
         state(lab, 1, guest).contains("running")
     });
     lab.nth(1).set_link(false).unwrap();
+    // Too early: libvirt has not given up on the move yet (for 30 s).
+    let early = lab.vmctl(&["move", "--resume", guest]);
+    let said = String::from_utf8_lossy(&early.stderr);
+    assert!(!early.status.success(), "an early --resume succeeded");
+    assert!(said.contains("still under way"), "{said}");
 
     let (ok, err) = finish(child);
     assert!(!ok, "move reported success: {err}");
@@ -50,6 +55,7 @@ fn stall(lab: &Lab, guest: &str) {
         err.contains(&format!("part of its memory is still on {h1}")),
         "{err}"
     );
+    assert!(err.contains("move not completed"), "{err}");
     assert!(
         err.contains(&format!("vmctl move --resume {guest}")),
         "{err}"
@@ -84,6 +90,12 @@ fn link_back_then_resume_waits_for_the_transfer() {
         return;
     };
     stall(&lab, "p1");
+    // While the destination cannot be reached, --resume says so.
+    let out = lab.vmctl(&["move", "--resume", "p1"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("could not be reached"), "{said}");
+    assert_eq!(defined_on(&lab, "p1").len(), 2);
     lab.nth(1).set_link(true).unwrap();
     // QEMU never noticed the outage: its transfer goes on, and --resume
     // waits for it, then removes the definition libvirt left on the source.

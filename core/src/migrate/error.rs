@@ -17,6 +17,17 @@ pub enum PlanError {
     /// The guest is already on the destination.
     #[error("{guest} is already on {host}")]
     SameHost { guest: String, host: String },
+    /// `--resume` while libvirt still runs the post-copy move.
+    #[error(
+        "{guest}'s post-copy move from {source_host} is still under way (libvirt has not given up on it); wait for it to end or fail, then run --resume again if it failed"
+    )]
+    StillMoving { guest: String, source_host: String },
+    /// `--resume` found one half of a post-copy move, or none, and some
+    /// host could not be asked.
+    #[error(
+        "{guest}: no failed post-copy move found on the hosts that answered, but {unreachable} could not be reached; run --resume again once it answers"
+    )]
+    ResumeUnreachable { guest: String, unreachable: String },
     /// `--resume` and no failed post-copy move of the guest was found.
     #[error(
         "{guest} is not paused in a failed post-copy move on any reachable host; nothing to resume"
@@ -133,10 +144,10 @@ pub enum MoveError {
         reason: String,
         state: String,
     },
-    /// The link failed after the switch to post-copy: the guest is paused,
-    /// its memory split between the two hosts.
+    /// A move in post-copy did not complete (its link failed, a resume was
+    /// interrupted or stuck): the guest is split between the two hosts.
     #[error(
-        "{guest} lost the link after switching to post-copy: it runs on {dest} but part of its memory is still on {source_host} (paused there), so neither host can run it alone; once they reach each other again, run `vmctl move --resume {guest}`"
+        "{guest} is split between {source_host} and {dest}: it runs on {dest} but part of its memory is still on {source_host} (paused there), so neither host can run it alone; once they reach each other, run `vmctl move --resume {guest}`"
     )]
     PostcopyStalled {
         guest: String,
@@ -161,7 +172,13 @@ pub enum MoveError {
 impl MoveError {
     /// What the user can do, where libvirt's wording says it.
     pub fn hint(&self) -> Option<&'static str> {
-        if let MoveError::PostcopyStalled { .. } = self {
+        if let MoveError::PostcopyStalled { source, .. } = self {
+            let m = source.message.as_str();
+            if m.contains("no progress") || m.contains("another thread") || m.contains("lock") {
+                return Some(
+                    "nothing was removed. If the destination's libvirt stays stuck, the guest's running state is lost: `virsh destroy` it on both hosts, `virsh undefine --keep-nvram` it on one, and start it on the other",
+                );
+            }
             return Some("nothing was removed: the guest needs both halves to run again");
         }
         let MoveError::Failed { source, .. } = self else {

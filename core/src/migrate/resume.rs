@@ -34,12 +34,19 @@ pub async fn plan_resume(
 ) -> Result<Resumable, PlanError> {
     let name = guest.name.clone();
     let outcomes = fleet.query_all(move |c| side(c, &name)).await;
-    let (mut source, mut dest) = (None, None);
+    let (mut source, mut dest, mut unreachable) = (None, None, Vec::new());
     for o in outcomes {
         match o.result {
-            Ok(Some(Side::Out)) => source = Some(o.host),
+            Ok(Some(Side::Out { failed: true })) => source = Some(o.host),
+            Ok(Some(Side::Out { failed: false })) => {
+                return Err(PlanError::StillMoving {
+                    guest: guest.name.clone(),
+                    source_host: o.host,
+                });
+            }
             Ok(Some(Side::In)) => dest = Some(o.host),
-            Ok(None) | Err(QueryError::Connect(_)) => {}
+            Ok(None) => {}
+            Err(QueryError::Connect(_)) => unreachable.push(o.host),
             Err(QueryError::Query { host, source, .. }) => {
                 return Err(PlanError::Libvirt {
                     host,
@@ -50,6 +57,12 @@ pub async fn plan_resume(
         }
     }
     let (Some(source), Some(dest)) = (source, dest) else {
+        if !unreachable.is_empty() {
+            return Err(PlanError::ResumeUnreachable {
+                guest: guest.name.clone(),
+                unreachable: unreachable.join(", "),
+            });
+        }
         return match super::unattended::stale_copies(fleet, &guest.name).await {
             Some((host, stale)) if !stale.is_empty() => Ok(Resumable::Finished { host, stale }),
             _ => Err(PlanError::NothingToResume {
@@ -90,13 +103,16 @@ pub async fn plan_resume(
 }
 
 enum Side {
-    Out,
+    /// The source: it has the outgoing job; `failed` once libvirt has
+    /// given up on the move ("post-copy failed").
+    Out {
+        failed: bool,
+    },
     In,
 }
 
-/// Which half of a failed post-copy move this host holds, if any: the
-/// source has the outgoing job and says "post-copy failed"; the
-/// destination runs (or is paused) in post-copy.
+/// Which half of a post-copy move this host holds, if any: the source has
+/// the outgoing job; the destination runs (or is paused) in post-copy.
 fn side(conn: &HostConnection, guest: &str) -> Result<Option<Side>, LibvirtError> {
     let Some(domain) = crate::libvirt::lookup(conn, guest)? else {
         return Ok(None);
@@ -108,8 +124,10 @@ fn side(conn: &HostConnection, guest: &str) -> Result<Option<Side>, LibvirtError
         .ok()
         .and_then(|j| j.operation)
         .is_some_and(|op| op == virt::sys::VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT as i32);
-    Ok(Some(if outgoing && ffi::postcopy_failed(&domain) {
-        Side::Out
+    Ok(Some(if outgoing {
+        Side::Out {
+            failed: ffi::postcopy_failed(&domain),
+        }
     } else {
         Side::In
     }))

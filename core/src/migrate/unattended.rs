@@ -168,6 +168,8 @@ pub async fn remove_stale(fleet: &Fleet, guest: &str) -> Vec<String> {
         let done = conn.run(move |c| undefine_stale(c, &name)).await;
         match done {
             Ok(()) => removed.push(host),
+            // Another vmctl (a second --resume) removed it first.
+            Err(e) if e.is_not_found() => {}
             Err(e) => {
                 tracing::warn!(host, guest, error = %e.message, "could not remove the stale definition")
             }

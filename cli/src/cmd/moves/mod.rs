@@ -48,7 +48,7 @@ fn cancel_on_signal() -> Cancel {
         }
         let _ = writeln!(
             crate::logs::stderr(),
-            "interrupted: stopping the move; where the guest is follows"
+            "interrupted: vmctl stops; where the guest is follows"
         );
         flag.cancel();
     });
@@ -60,6 +60,12 @@ fn plan_failure(e: PlanError) -> Failure {
     match e {
         PlanError::Locate(e) => locate_failure(e),
         PlanError::Dest(e) => connect_failure(e),
+        e @ PlanError::ResumeUnreachable { .. } => {
+            Failure::new(Exit::Unreachable, e).hint("nothing was changed")
+        }
+        e @ (PlanError::StillMoving { .. } | PlanError::NothingToResume { .. }) => {
+            Failure::new(Exit::Failed, e).hint("nothing was changed")
+        }
         e => Failure::new(Exit::Failed, e).hint("nothing was moved"),
     }
 }

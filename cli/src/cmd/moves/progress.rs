@@ -154,7 +154,11 @@ fn describe(event: &MoveEvent) -> String {
             elapsed,
             downtime_ms,
         } => {
-            let how = if *ok { "moved" } else { "not moved" };
+            let how = match (ok, running_on) {
+                (true, _) => "moved",
+                (false, Some(_)) => "not moved",
+                (false, None) => "move not completed",
+            };
             let place = match (running_on, ok) {
                 (Some(host), _) => format!(", running on {host}"),
                 (None, true) => " (shut off)".to_owned(),

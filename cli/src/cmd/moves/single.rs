@@ -22,8 +22,12 @@ pub struct MoveArgs {
     /// The destination host (not with --resume).
     #[arg(required_unless_present = "resume")]
     host: Option<String>,
-    /// Resume a post-copy move of GUEST that lost its connection.
-    #[arg(long, conflicts_with_all = ["offline", "copy_storage", "dry_run"])]
+    /// Finish a post-copy move of GUEST that was cut off: resume it, or
+    /// wait for it, then remove what it left on the old host.
+    #[arg(long, conflicts_with_all = [
+        "host", "offline", "copy_storage", "dry_run", "bandwidth", "max_downtime",
+        "auto_converge", "postcopy", "postcopy_bandwidth", "parallel_connections",
+    ])]
     resume: bool,
     /// Move a shut-off guest (its definition only).
     #[arg(long)]
