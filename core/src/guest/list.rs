@@ -1,10 +1,10 @@
 //! Guests across the fleet: what `vmctl list` shows.
 
 use serde::Serialize;
-use virt::domain::Domain;
 use virt::sys;
 
-use super::xml::{DomainFacts, parse_facts};
+use super::stats::{GuestStats, guest_stats};
+use super::xml::DomainFacts;
 use crate::libvirt::{Fleet, HostConnection, HostOutcome, LibvirtError};
 
 /// One guest on one host.
@@ -18,7 +18,9 @@ pub struct GuestSummary {
     pub persistent: bool,
     /// The same name exists on another host too.
     pub duplicate: bool,
-    /// Sizes, vCPUs and disks.
+    /// Sizes, vCPUs and disks, from libvirt's statistics: memory now is
+    /// what the balloon gives (all of it for a guest without a balloon),
+    /// and the disks include a CD-ROM's inserted image.
     #[serde(flatten)]
     pub facts: DomainFacts,
 }
@@ -53,36 +55,46 @@ pub async fn list(fleet: &Fleet, hosts: &[String], all: bool) -> FleetListing {
     FleetListing { hosts: outcomes }
 }
 
-/// Every guest on one host (running only unless `all`).
+/// Every guest on one host (running only unless `all`), sorted by name.
+///
+/// Two round trips whatever the number of guests: the statistics of the
+/// persistent guests, then of the transient ones (which libvirt's
+/// statistics otherwise do not tell apart).
 pub(crate) fn host_guests(
     conn: &HostConnection,
     all: bool,
 ) -> Result<Vec<GuestSummary>, LibvirtError> {
-    let flags = if all {
+    let active = if all {
         0
     } else {
-        sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE
+        sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
     };
-    let domains = conn.raw().list_all_domains(flags)?;
-    let mut guests = domains
-        .iter()
-        .map(|d| summarize(conn.host(), d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let persistent = guest_stats(
+        conn.raw(),
+        active | sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT,
+    )?;
+    let transient = guest_stats(
+        conn.raw(),
+        active | sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_TRANSIENT,
+    )?;
+    let host = conn.host();
+    let mut guests: Vec<GuestSummary> = persistent
+        .into_iter()
+        .map(|g| summarize(host, g, true))
+        .chain(transient.into_iter().map(|g| summarize(host, g, false)))
+        .collect();
     guests.sort_by(|a, b| a.facts.name.cmp(&b.facts.name));
     Ok(guests)
 }
 
-fn summarize(host: &str, domain: &Domain) -> Result<GuestSummary, LibvirtError> {
-    let xml = domain.xml_desc(0)?;
-    let facts = parse_facts(&xml).map_err(|e| LibvirtError::local(e.to_string()))?;
-    let (state, _) = domain.state()?;
-    Ok(GuestSummary {
+fn summarize(host: &str, guest: GuestStats, persistent: bool) -> GuestSummary {
+    GuestSummary {
         host: host.to_owned(),
-        state: state_name(state.to_raw()).to_owned(),
-        persistent: domain.is_persistent()?,
+        state: state_name(guest.state).to_owned(),
+        persistent,
         duplicate: false,
-        facts,
-    })
+        facts: guest.facts,
+    }
 }
 
 /// libvirt's state as `virsh` words it.

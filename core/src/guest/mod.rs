@@ -10,6 +10,7 @@ mod list;
 mod power;
 mod reconfigure;
 mod size;
+mod stats;
 mod storage;
 mod xml;
 
