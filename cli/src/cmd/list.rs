@@ -36,6 +36,7 @@ struct Unreachable {
 /// Runs `vmctl list`.
 pub fn run(args: ListArgs, global: &Global) -> Result<ExitCode, Failure> {
     let (_, fleet) = fleet(global, &args.fleet)?;
+    let fleet = fleet.one_shot();
     for host in &args.hosts {
         fleet.target(host).map_err(super::fleet::connect_failure)?;
     }

@@ -2,7 +2,7 @@
 
 use virt::connect::Connect;
 
-use super::{ConnectError, LibvirtError, ensure_event_loop};
+use super::{ConnectError, LibvirtError, ensure_event_loop, quiet_libvirt};
 
 /// Seconds between keepalive probes, and how many may go unanswered before
 /// libvirt closes the connection.
@@ -18,19 +18,29 @@ pub struct HostConnection {
 }
 
 impl HostConnection {
-    /// Opens `uri` for `host`, blocking; keepalive is turned on.
-    pub(crate) fn open_blocking(host: &str, uri: &str) -> Result<Self, ConnectError> {
-        ensure_event_loop().map_err(ConnectError::EventLoop)?;
+    /// Opens `uri` for `host`, blocking. With `keepalive`, libvirt's event
+    /// loop runs and keepalive is turned on, so a dead host is noticed even
+    /// while a call waits; without, the connection costs less but suits
+    /// only short calls under a timeout of the caller's.
+    pub(crate) fn open_blocking(
+        host: &str,
+        uri: &str,
+        keepalive: bool,
+    ) -> Result<Self, ConnectError> {
+        quiet_libvirt();
+        if keepalive {
+            ensure_event_loop().map_err(ConnectError::EventLoop)?;
+        }
         let open_error = |source: LibvirtError| ConnectError::Open {
             host: host.to_owned(),
             uri: uri.to_owned(),
             source,
         };
         let conn = Connect::open(Some(uri)).map_err(|e| open_error(e.into()))?;
-        if let Err(e) = conn.set_keep_alive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT) {
+        if keepalive && let Err(e) = conn.set_keep_alive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT) {
             tracing::debug!(host, error = %e.message(), "keepalive not enabled");
         }
-        tracing::debug!(host, uri, "connected");
+        tracing::debug!(host, uri, keepalive, "connected");
         Ok(Self {
             host: host.to_owned(),
             uri: uri.to_owned(),
@@ -65,8 +75,18 @@ impl HostConnection {
         F: FnOnce(&HostConnection) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let this = self.clone();
-        match tokio::task::spawn_blocking(move || f(&this)).await {
+        self.clone().run_into(f).await
+    }
+
+    /// As [`HostConnection::run`], giving this handle up: when it is the
+    /// connection's last, the connection is closed on the blocking pool
+    /// too, after `f`.
+    pub async fn run_into<T, F>(self, f: F) -> T
+    where
+        F: FnOnce(&HostConnection) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match tokio::task::spawn_blocking(move || f(&self)).await {
             Ok(value) => value,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }

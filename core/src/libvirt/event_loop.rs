@@ -10,6 +10,13 @@ use std::time::Duration;
 use super::LibvirtError;
 
 static EVENT_LOOP: OnceLock<Result<(), LibvirtError>> = OnceLock::new();
+static QUIET: OnceLock<()> = OnceLock::new();
+
+/// Clears libvirt's error callback, once per process, so that libvirt
+/// never prints over the terminal; errors still reach vmctl.
+pub(crate) fn quiet_libvirt() {
+    QUIET.get_or_init(virt::error::clear_error_callback);
+}
 
 /// Registers libvirt's default event loop and starts its thread, once per
 /// process. Every call after the first returns the first call's outcome.
@@ -18,7 +25,7 @@ pub fn ensure_event_loop() -> Result<(), LibvirtError> {
 }
 
 fn start() -> Result<(), LibvirtError> {
-    virt::error::clear_error_callback();
+    quiet_libvirt();
     virt::event::event_register_default_impl()?;
     let spawned = thread::Builder::new()
         .name("libvirt-events".into())

@@ -33,12 +33,14 @@ pub struct HostOutcome<T> {
 }
 
 /// The hosts vmctl manages and how to reach them. Connections are opened on
-/// first use and shared by clones of the fleet.
+/// first use, with keepalive, and shared by clones of the fleet (see
+/// [`Fleet::one_shot`] for the exception).
 #[derive(Debug, Clone)]
 pub struct Fleet {
     hosts: Vec<HostTarget>,
     pki_path: PathBuf,
     timeout: Duration,
+    keepalive: bool,
     open: Arc<Mutex<HashMap<String, HostConnection>>>,
 }
 
@@ -50,8 +52,20 @@ impl Fleet {
             hosts,
             pki_path: pki_path.into(),
             timeout: DEFAULT_TIMEOUT,
+            keepalive: true,
             open: Arc::default(),
         }
+    }
+
+    /// The same hosts for a command that asks each host one short question
+    /// and is done (`vmctl list`): its connections run without libvirt's
+    /// event loop and keepalive, which cost wakeups and a round trip per
+    /// host, are kept by no one, and close as soon as their host answered,
+    /// each in its own task. Connections open in `self` are not shared.
+    pub fn one_shot(mut self) -> Self {
+        self.keepalive = false;
+        self.open = Arc::default();
+        self
     }
 
     /// The same fleet with another per-host timeout.
@@ -110,15 +124,18 @@ impl Fleet {
             return Ok(conn);
         }
         let uri = self.uri(&target);
-        let (host, uri2) = (target.name.clone(), uri.clone());
-        let opening =
-            tokio::task::spawn_blocking(move || HostConnection::open_blocking(&host, &uri2));
+        let (host, uri2, keepalive) = (target.name.clone(), uri.clone(), self.keepalive);
+        let opening = tokio::task::spawn_blocking(move || {
+            HostConnection::open_blocking(&host, &uri2, keepalive)
+        });
         let conn = match tokio::time::timeout(self.timeout, opening).await {
             Ok(Ok(result)) => result?,
             Ok(Err(_)) => return Err(ConnectError::Task { host: target.name }),
             Err(_) => return Err(self.timed_out(&target, uri)),
         };
-        self.remember(&conn);
+        if self.keepalive {
+            self.remember(&conn);
+        }
         Ok(conn)
     }
 
@@ -169,7 +186,7 @@ impl Fleet {
         let work = async {
             let conn = self.connect(name).await?;
             let (host, uri) = (conn.host().to_owned(), conn.uri().to_owned());
-            conn.run(move |c| ask(c))
+            conn.run_into(move |c| ask(c))
                 .await
                 .map_err(|source| QueryError::Query { host, uri, source })
         };

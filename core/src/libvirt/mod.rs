@@ -19,6 +19,7 @@ mod locate;
 pub use connection::HostConnection;
 pub use error::{ConnectError, LibvirtError, QueryError};
 pub use event_loop::ensure_event_loop;
+use event_loop::quiet_libvirt;
 pub use fleet::{DEFAULT_TIMEOUT, Fleet, HostOutcome, HostTarget};
 pub use guest_ref::{GuestRef, GuestRefError};
 pub(crate) use locate::lookup;
