@@ -105,14 +105,13 @@ impl Fleet {
         self.hosts.iter().map(|h| h.name.clone()).collect()
     }
 
-    /// The libvirt URI for `target`.
-    // TODO(#5): the pki path is not URI-escaped; a directory with spaces
-    // or `&` in its name breaks the URI.
+    /// The libvirt URI for `target`; the credentials' path is
+    /// percent-encoded, so any directory name survives the query string.
     pub fn uri(&self, target: &HostTarget) -> String {
         format!(
             "qemu+tls://{}/system?pkipath={}",
             target.address,
-            self.pki_path.display()
+            percent_encode(&self.pki_path)
         )
     }
 
@@ -215,6 +214,22 @@ impl Fleet {
     }
 }
 
+/// `path` with every byte but unreserved ones and `/` as `%XX`, which
+/// libvirt decodes in a URI's query parameters.
+fn percent_encode(path: &Path) -> String {
+    use std::fmt::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +248,19 @@ mod tests {
         assert_eq!(
             f.uri(&f.hosts()[1]),
             "qemu+tls://host2.example.test/system?pkipath=/srv/pki/admin"
+        );
+    }
+
+    #[test]
+    fn uri_percent_encodes_the_pkipath() {
+        let host = HostTarget {
+            name: "host1".into(),
+            address: "host1".into(),
+        };
+        let f = Fleet::new(vec![host], "/srv/my pki&co/é=+%");
+        assert_eq!(
+            f.uri(&f.hosts()[0]),
+            "qemu+tls://host1/system?pkipath=/srv/my%20pki%26co/%C3%A9%3D%2B%25"
         );
     }
 
