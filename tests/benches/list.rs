@@ -3,9 +3,15 @@
 //! the same question asked with a `virsh list --all` loop for comparison.
 //! Run with `cargo bench -p vmctl-lab --bench list` (as root).
 //!
-//! TODO(#5): on a 2-core machine the 8 lab daemons share the cores with
-//! vmctl, so each host's TLS handshake and RPCs cost wall time that real,
-//! separate hosts would not; the ratio measured here is about 1.9.
+//! TODO(#5): the target is missed on a 2-core machine, where the 8 lab
+//! daemons share the cores with vmctl: the ratio measured here is about
+//! 1.85. vmctl asks each host in 7 round trips on one connection
+//! (libvirt's own 4 to open it and 1 to close it, 2 for the guests),
+//! whatever its number of guests, but the connections themselves (TLS
+//! set-up at both ends, about 4 ms of CPU per host) cost wall time that
+//! real, separate hosts would not: a client that only opens and closes
+//! the 8 connections in parallel, asking nothing, already takes about 1.7
+//! times as long as for one host.
 
 use std::path::Path;
 use std::process::Command;
