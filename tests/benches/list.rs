@@ -4,8 +4,8 @@
 //! Run with `cargo bench -p vmctl-lab --bench list` (as root).
 //!
 //! TODO(#5): the target is missed on a 2-core machine, where the 8 lab
-//! daemons share the cores with vmctl: the ratio measured here is about
-//! 1.85. vmctl asks each host in 7 round trips on one connection
+//! daemons share the cores with vmctl: the ratio measured here is 1.67 to
+//! 1.76 on a quiet machine, about 1.85 with other work running. vmctl asks each host in 7 round trips on one connection
 //! (libvirt's own 4 to open it and 1 to close it, 2 for the guests),
 //! whatever its number of guests, but the connections themselves (TLS
 //! set-up at both ends, about 4 ms of CPU per host) cost wall time that
