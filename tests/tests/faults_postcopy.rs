@@ -64,6 +64,16 @@ fn stall(lab: &Lab, guest: &str) {
     assert_eq!(defined_on(lab, guest), [h1, h2]);
 }
 
+/// Brings the second host's link up and waits until vmctl reaches it (a
+/// link just back may refuse connections for a moment, as vmctl says).
+fn link_back(lab: &Lab) {
+    lab.nth(1).set_link(true).unwrap();
+    let h2 = lab.nth(1).name();
+    eventually("vmctl to reach the host again", 60, || {
+        lab.vmctl(&["list", "--host", h2]).status.success()
+    });
+}
+
 /// `virsh domstate --reason` of `guest` on the lab's `nth` host.
 fn state(lab: &Lab, nth: usize, guest: &str) -> String {
     lab.nth(nth)
@@ -96,7 +106,7 @@ fn link_back_then_resume_waits_for_the_transfer() {
     assert_eq!(out.status.code(), Some(3), "{said}");
     assert!(said.contains("could not be reached"), "{said}");
     assert_eq!(defined_on(&lab, "p1").len(), 2);
-    lab.nth(1).set_link(true).unwrap();
+    link_back(&lab);
     // QEMU never noticed the outage: its transfer goes on, and --resume
     // waits for it, then removes the definition libvirt left on the source.
     let said = lab.vmctl_ok(&["move", "--resume", "p1"]);
@@ -110,7 +120,7 @@ fn move_that_ended_by_itself_is_tidied_by_resume() {
         return;
     };
     stall(&lab, "p3");
-    lab.nth(1).set_link(true).unwrap();
+    link_back(&lab);
     eventually("the transfer to end by itself", 180, || {
         state(&lab, 0, "p3").contains("migrated")
     });
