@@ -16,14 +16,15 @@ use vmctl_lab::moving::{
     assert_guest_works_on, assert_only_on, defined_on, finish, lab_with_guest, names, spawn_move,
     wait_for_job,
 };
-use vmctl_lab::{Lab, eventually};
+use vmctl_lab::{GuestSpec, Lab, LabSpec, eventually, lab_or_skip};
 
-/// Starts a post-copy move of `guest` from the first host to the second,
+/// Starts a post-copy move (with `extra` options) of `guest` from the
+/// first host to the second,
 /// cuts the second host's link once the guest runs there, and checks what
-/// vmctl says. The link is still down on return.
-fn stall(lab: &Lab, guest: &str) {
+/// vmctl says, which it returns. The link is still down on return.
+fn stall(lab: &Lab, guest: &str, extra: &[&str]) -> String {
     let (h1, h2) = names(lab);
-    let args = [
+    let mut args = vec![
         guest,
         &h2,
         "--postcopy",
@@ -32,6 +33,7 @@ fn stall(lab: &Lab, guest: &str) {
         "--postcopy-bandwidth",
         "4",
     ];
+    args.extend_from_slice(extra);
     let child = spawn_move(lab, &args);
     wait_for_job(lab.nth(0), guest);
     // Switch now, as an admin may, so that most memory is still on the
@@ -62,6 +64,7 @@ fn stall(lab: &Lab, guest: &str) {
     );
     // Both halves are kept: nothing was undefined or removed.
     assert_eq!(defined_on(lab, guest), [h1, h2]);
+    err
 }
 
 /// Brings the second host's link up and waits until vmctl reaches it (a
@@ -96,10 +99,29 @@ fn assert_finished(lab: &Lab, guest: &str, said: &str) {
 
 #[test]
 fn link_back_then_resume_waits_for_the_transfer() {
-    let Some(lab) = lab_with_guest("p1") else {
+    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
         return;
     };
-    stall(&lab, "p1");
+    lab.bootstrap();
+    // A guest with a disk of known content, copied along with the move.
+    let spec = GuestSpec::busy("p1").with_disk(16);
+    let disk = spec.disk_path();
+    let src = lab.nth(0);
+    src.define_guest(&spec).unwrap();
+    src.exec(
+        "qemu-io",
+        &["-f", "qcow2", "-c", "write -P 0x5a 0 8M", &disk],
+    )
+    .unwrap();
+    let before = src.disk_checksum(&disk).unwrap();
+    src.virsh(&["start", "p1"]).unwrap();
+
+    let err = stall(&lab, "p1", &["--copy-storage"]);
+    // The copy's originals stay on the source: vmctl names them.
+    assert!(
+        err.contains(&format!("`virsh vol-delete PATH` there: {disk}")),
+        "{err}"
+    );
     // While the destination cannot be reached, --resume says so.
     let out = lab.vmctl(&["move", "--resume", "p1"]);
     let said = String::from_utf8_lossy(&out.stderr);
@@ -112,6 +134,11 @@ fn link_back_then_resume_waits_for_the_transfer() {
     let said = lab.vmctl_ok(&["move", "--resume", "p1"]);
     assert!(said.contains("p1 is running on"), "{said}");
     assert_finished(&lab, "p1", &said);
+    assert_eq!(
+        lab.nth(1).disk_checksum(&disk).unwrap(),
+        before,
+        "the disk's content changed"
+    );
 }
 
 #[test]
@@ -119,7 +146,8 @@ fn move_that_ended_by_itself_is_tidied_by_resume() {
     let Some(lab) = lab_with_guest("p3") else {
         return;
     };
-    stall(&lab, "p3");
+    let err = stall(&lab, "p3", &[]);
+    assert!(!err.contains("vol-delete"), "{err}");
     link_back(&lab);
     eventually("the transfer to end by itself", 180, || {
         state(&lab, 0, "p3").contains("migrated")

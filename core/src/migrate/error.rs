@@ -147,12 +147,14 @@ pub enum MoveError {
     /// A move in post-copy did not complete (its link failed, a resume was
     /// interrupted or stuck): the guest is split between the two hosts.
     #[error(
-        "{guest} is split between {source_host} and {dest}: it runs on {dest} but part of its memory is still on {source_host} (paused there), so neither host can run it alone; once they reach each other, run `vmctl move --resume {guest}`"
+        "{guest} is split between {source_host} and {dest}: it runs on {dest} but part of its memory is still on {source_host} (paused there), so neither host can run it alone; once they reach each other, run `vmctl move --resume {guest}`{originals}"
     )]
     PostcopyStalled {
         guest: String,
         source_host: String,
         dest: String,
+        /// What to do about disks the move copied, if it copied any.
+        originals: String,
         #[source]
         source: LibvirtError,
     },

@@ -98,6 +98,7 @@ async fn finish(
             guest,
             source_host: plan.source.clone(),
             dest: plan.dest.clone(),
+            originals: originals_note(plan),
             source: source.clone(),
         });
     }
@@ -172,6 +173,20 @@ async fn remove_originals(fleet: &Fleet, plan: &MovePlan) {
     let copy = plan.copy.clone();
     conn.run(move |c| super::storage::remove_volumes(c, &copy, "original disk"))
         .await;
+}
+
+/// For a split move that copied disks: the originals stay on the source,
+/// and `--resume` cannot tell them from shared storage, so it leaves them.
+fn originals_note(plan: &MovePlan) -> String {
+    if plan.copy.is_empty() {
+        return String::new();
+    }
+    let paths: Vec<&str> = plan.copy.iter().map(|d| d.path.as_str()).collect();
+    format!(
+        "; then delete the original disks it leaves on {} with `virsh vol-delete PATH` there: {}",
+        plan.source,
+        paths.join(", ")
+    )
 }
 
 /// True when a failed post-copy move left the guest paused in halves; then
