@@ -99,3 +99,25 @@ pub fn assert_guest_works_on(lab: &Lab, guest: &str, host: &str) {
         tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// Starts on the lab's first host a busy guest `name` with a `disk_mib`
+/// MiB disk whose first `written_mib` MiB hold the byte `pattern`;
+/// returns the disk's path and checksum.
+pub fn start_guest_with_disk(
+    lab: &Lab,
+    name: &str,
+    disk_mib: u32,
+    written_mib: u32,
+    pattern: u8,
+) -> (String, String) {
+    let spec = GuestSpec::busy(name).with_disk(disk_mib);
+    let path = spec.disk_path();
+    let host = lab.nth(0);
+    host.define_guest(&spec).unwrap();
+    let write = format!("write -P {pattern:#04x} 0 {written_mib}M");
+    host.exec("qemu-io", &["-f", "qcow2", "-c", &write, &path])
+        .unwrap();
+    let checksum = host.disk_checksum(&path).unwrap();
+    host.virsh(&["start", name]).unwrap();
+    (path, checksum)
+}

@@ -4,9 +4,10 @@
 //! command again either completes or says why not.
 
 use vmctl_lab::moving::{
-    assert_only_on, defined_on, finish, lab_with_guest, names, running_on, spawn_move, wait_for_job,
+    assert_only_on, defined_on, finish, lab_with_guest, names, running_on, spawn_move,
+    start_guest_with_disk, wait_for_job,
 };
-use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, eventually, lab_or_skip};
+use vmctl_lab::{Host, Lab, LabSpec, eventually, lab_or_skip};
 
 /// No job runs on `guest` on `host` (or the guest has left the host).
 fn no_job(host: &Host, guest: &str) -> bool {
@@ -126,17 +127,8 @@ fn destination_storage_fills_during_copy() {
     };
     lab.bootstrap();
     let (h1, h2) = names(&lab);
-    let spec = GuestSpec::busy("f5").with_disk(64);
-    let path = spec.disk_path();
+    let (path, before) = start_guest_with_disk(&lab, "f5", 64, 40, 0x3c);
     let src = lab.nth(0);
-    src.define_guest(&spec).unwrap();
-    src.exec(
-        "qemu-io",
-        &["-f", "qcow2", "-c", "write -P 0x3c 0 40M", &path],
-    )
-    .unwrap();
-    let before = src.disk_checksum(&path).unwrap();
-    src.virsh(&["start", "f5"]).unwrap();
     // Only 16 MiB of room where the copy goes.
     let dst = lab.nth(1);
     dst.exec(

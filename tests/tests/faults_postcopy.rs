@@ -14,9 +14,9 @@
 
 use vmctl_lab::moving::{
     assert_guest_works_on, assert_only_on, defined_on, finish, lab_with_guest, names, spawn_move,
-    wait_for_job,
+    start_guest_with_disk, wait_for_job,
 };
-use vmctl_lab::{GuestSpec, Lab, LabSpec, eventually, lab_or_skip};
+use vmctl_lab::{Lab, LabSpec, eventually, lab_or_skip};
 
 /// Starts a post-copy move (with `extra` options) of `guest` from the
 /// first host to the second,
@@ -104,17 +104,7 @@ fn link_back_then_resume_waits_for_the_transfer() {
     };
     lab.bootstrap();
     // A guest with a disk of known content, copied along with the move.
-    let spec = GuestSpec::busy("p1").with_disk(16);
-    let disk = spec.disk_path();
-    let src = lab.nth(0);
-    src.define_guest(&spec).unwrap();
-    src.exec(
-        "qemu-io",
-        &["-f", "qcow2", "-c", "write -P 0x5a 0 8M", &disk],
-    )
-    .unwrap();
-    let before = src.disk_checksum(&disk).unwrap();
-    src.virsh(&["start", "p1"]).unwrap();
+    let (disk, before) = start_guest_with_disk(&lab, "p1", 16, 8, 0x5a);
 
     let err = stall(&lab, "p1", &["--copy-storage"]);
     // The copy's originals stay on the source: vmctl names them.

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use vmctl_lab::moving::assert_guest_works_on;
+use vmctl_lab::moving::{assert_guest_works_on, start_guest_with_disk};
 use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip};
 
 fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
@@ -147,17 +147,7 @@ fn copy_storage_moves_the_disk_and_its_content() {
     };
     lab.bootstrap();
     let h2 = lab.nth(1).name().to_string();
-    let spec = GuestSpec::busy("disky").with_disk(32);
-    let h1 = lab.nth(0);
-    h1.define_guest(&spec).unwrap();
-    let path = spec.disk_path();
-    h1.exec(
-        "qemu-io",
-        &["-f", "qcow2", "-c", "write -P 0x5a 1M 8M", &path],
-    )
-    .unwrap();
-    let before = lab.nth(0).disk_checksum(&path).unwrap();
-    h1.virsh(&["start", "disky"]).unwrap();
+    let (path, before) = start_guest_with_disk(&lab, "disky", 32, 8, 0x5a);
 
     // Without --copy-storage the move is refused and says what to add.
     let out = lab.vmctl(&["move", "disky", &h2]);
