@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip};
+use vmctl_lab::{GuestSpec, Lab, trusted_lab_or_skip};
 
 const ROUNDS: usize = 5;
 
@@ -55,10 +55,9 @@ fn secs(d: Duration) -> f64 {
 }
 
 fn bench_move() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let (h1, h2) = (lab.nth(0).name().to_owned(), lab.nth(1).name().to_owned());
     lab.nth(0)
         .create_guest(&GuestSpec::busy("bench"))
@@ -94,10 +93,9 @@ fn bench_move() {
 }
 
 fn bench_evacuate() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(3)) else {
+    let Some(lab) = trusted_lab_or_skip(3) else {
         return;
     };
-    lab.bootstrap();
     let names: Vec<String> = lab.hosts().iter().map(|h| h.name().to_owned()).collect();
     let guests = ["ev1", "ev2", "ev3", "ev4"];
     for g in guests {

@@ -31,7 +31,7 @@ pub use error::{LabError, Result};
 pub use guest::{GuestSpec, Workload, virt_type};
 pub use host::Host;
 pub use lab::{Lab, LabSpec};
-pub use preflight::{check as preflight, lab_or_skip};
+pub use preflight::{check as preflight, lab_or_skip, trusted_lab_or_skip};
 pub use reap::{reap_all, reap_stale};
 pub use vmctl::vmctl_bin;
 

@@ -5,15 +5,14 @@
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{GuestSpec, Host, Lab, LabSpec, eventually, lab_or_skip};
+use crate::{GuestSpec, Host, Lab, eventually, trusted_lab_or_skip};
 
 /// How long a background move may take before it is killed.
 const MOVE_DEADLINE: Duration = Duration::from_secs(240);
 
 /// A trusted two-host lab with a busy guest running on the first host.
 pub fn lab_with_guest(guest: &str) -> Option<Lab> {
-    let lab = lab_or_skip(&LabSpec::hosts(2))?;
-    lab.bootstrap();
+    let lab = trusted_lab_or_skip(2)?;
     lab.nth(0).create_guest(&GuestSpec::busy(guest)).unwrap();
     Some(lab)
 }

@@ -67,3 +67,11 @@ pub fn lab_or_skip(spec: &LabSpec) -> Option<Lab> {
         Err(e) => panic!("lab did not start: {e}"),
     }
 }
+
+/// [`lab_or_skip`] with `hosts` hosts, bootstrapped by vmctl: a CA, every
+/// host trusted, the TLS links proven.
+pub fn trusted_lab_or_skip(hosts: usize) -> Option<Lab> {
+    let lab = lab_or_skip(&LabSpec::hosts(hosts))?;
+    lab.bootstrap();
+    Some(lab)
+}

@@ -17,7 +17,7 @@ use std::time::Duration as Wait;
 use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
 use rcgen::{CustomExtension, SanType};
 use time::{Duration, OffsetDateTime};
-use vmctl_lab::{Host, Lab, LabSpec, lab_or_skip};
+use vmctl_lab::{Host, Lab, trusted_lab_or_skip};
 use vmctl_pki::{
     Authority, CaOptions, KeyAlgorithm, Layout, LeafKind, LeafRequest, Subject, leaf_params,
 };
@@ -281,10 +281,9 @@ fn client_verdict(host: &Host, dir: &Path, expected: Client) -> Client {
 
 #[test]
 fn bad_client_certificates_are_named_by_validate_and_refused_by_libvirt() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(1)) else {
+    let Some(lab) = trusted_lab_or_skip(1) else {
         return;
     };
-    lab.bootstrap();
     let (host, signers) = (lab.nth(0), Signers::load(&lab));
     let admin_dn = dn(&lab.pki_dir().join("admin/clientcert.pem"));
 
@@ -374,10 +373,9 @@ fn other_name(p: &mut CertificateParams) {
 
 #[test]
 fn bad_server_certificates_are_named_by_validate_and_refused_by_libvirt() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(1)) else {
+    let Some(lab) = trusted_lab_or_skip(1) else {
         return;
     };
-    lab.bootstrap();
     let (host, signers) = (lab.nth(0), Signers::load(&lab));
     let cert_path = host.private_path("/etc/pki/libvirt/servercert.pem");
     let key_path = host.private_path("/etc/pki/libvirt/private/serverkey.pem");

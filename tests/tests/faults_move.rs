@@ -7,7 +7,7 @@ use vmctl_lab::moving::{
     assert_only_on, defined_on, finish, lab_with_guest, names, running_on, spawn_move,
     start_guest_with_disk, wait_for_job,
 };
-use vmctl_lab::{Host, Lab, LabSpec, eventually, lab_or_skip};
+use vmctl_lab::{Host, Lab, eventually, trusted_lab_or_skip};
 
 /// No job runs on `guest` on `host` (or the guest has left the host).
 fn no_job(host: &Host, guest: &str) -> bool {
@@ -122,10 +122,9 @@ fn same_guest_moved_by_two_vmctl_at_once() {
 
 #[test]
 fn destination_storage_fills_during_copy() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let (h1, h2) = names(&lab);
     let (path, before) = start_guest_with_disk(&lab, "f5", 64, 40, 0x3c);
     let src = lab.nth(0);

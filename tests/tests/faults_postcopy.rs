@@ -16,7 +16,7 @@ use vmctl_lab::moving::{
     assert_guest_works_on, assert_only_on, defined_on, finish, lab_with_guest, names, spawn_move,
     start_guest_with_disk, wait_for_job,
 };
-use vmctl_lab::{Lab, LabSpec, eventually, lab_or_skip};
+use vmctl_lab::{Lab, eventually, trusted_lab_or_skip};
 
 /// Starts a post-copy move (with `extra` options) of `guest` from the
 /// first host to the second,
@@ -99,10 +99,9 @@ fn assert_finished(lab: &Lab, guest: &str, said: &str) {
 
 #[test]
 fn link_back_then_resume_waits_for_the_transfer() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     // A guest with a disk of known content, copied along with the move.
     let (disk, before) = start_guest_with_disk(&lab, "p1", 16, 8, 0x5a);
 

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use vmctl_lab::moving::{assert_guest_works_on, start_guest_with_disk};
-use vmctl_lab::{GuestSpec, Lab, LabSpec, lab_or_skip};
+use vmctl_lab::{GuestSpec, Lab, trusted_lab_or_skip};
 
 fn running_on(lab: &Lab, guest: &str) -> Vec<String> {
     lab.running_on(guest).unwrap()
@@ -37,10 +37,9 @@ fn started_busy(lab: &Lab, host: usize, name: &str) -> String {
 
 #[test]
 fn busy_guest_moves_live_and_back_with_and_without_tls() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let (h1, h2) = (lab.nth(0).name().to_string(), lab.nth(1).name().to_string());
     started_busy(&lab, 0, "mover");
 
@@ -63,10 +62,9 @@ fn busy_guest_moves_live_and_back_with_and_without_tls() {
 
 #[test]
 fn refused_and_aborted_moves_leave_the_guest_on_its_source() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let h2 = lab.nth(1).name().to_string();
     let h1 = started_busy(&lab, 0, "stay");
 
@@ -122,10 +120,9 @@ fn refused_and_aborted_moves_leave_the_guest_on_its_source() {
 
 #[test]
 fn stopped_guest_moves_offline() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let h2 = lab.nth(1).name().to_string();
     lab.nth(0)
         .define_guest(&GuestSpec::idle("sleeper"))
@@ -142,10 +139,9 @@ fn stopped_guest_moves_offline() {
 
 #[test]
 fn copy_storage_moves_the_disk_and_its_content() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let h2 = lab.nth(1).name().to_string();
     let (path, before) = start_guest_with_disk(&lab, "disky", 32, 8, 0x5a);
 
@@ -166,10 +162,9 @@ fn copy_storage_moves_the_disk_and_its_content() {
 
 #[test]
 fn evacuate_drains_a_host_of_four_guests() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(3)) else {
+    let Some(lab) = trusted_lab_or_skip(3) else {
         return;
     };
-    lab.bootstrap();
     let h1 = lab.nth(0);
     let guests = ["ev1", "ev2", "ev3", "ev4"];
     for g in guests {
@@ -194,10 +189,9 @@ fn evacuate_drains_a_host_of_four_guests() {
 
 #[test]
 fn guest_made_by_vmctl_create_moves_with_its_disk() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let (h1, h2) = (lab.nth(0).name().to_string(), lab.nth(1).name().to_string());
     // vmctl's own domain XML: KVM where offered, a CPU model with features,
     // a disk in the host's default pool.

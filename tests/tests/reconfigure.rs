@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip, virt_type};
+use vmctl_lab::{GuestSpec, Host, Lab, trusted_lab_or_skip, virt_type};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -33,10 +33,9 @@ fn create_idle(lab: &Lab, guest: &str, extra: &[&str]) -> String {
 
 #[test]
 fn create_reports_the_defined_memory_and_the_disks_of_its_xml() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(1)) else {
+    let Some(lab) = trusted_lab_or_skip(1) else {
         return;
     };
-    lab.bootstrap();
     let h1 = lab.nth(0);
 
     // --memory below --max-memory is the definition's current memory.
@@ -57,10 +56,9 @@ fn create_reports_the_defined_memory_and_the_disks_of_its_xml() {
 
 #[test]
 fn reconfigure_reports_only_the_changes_the_guest_really_took() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(1)) else {
+    let Some(lab) = trusted_lab_or_skip(1) else {
         return;
     };
-    lab.bootstrap();
     let h1 = lab.nth(0);
     create_idle(&lab, "g1", &["--memory", "256M", "--max-memory", "256M"]);
 

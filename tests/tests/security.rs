@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip};
+use vmctl_lab::{GuestSpec, Host, Lab, LabSpec, lab_or_skip, trusted_lab_or_skip};
 
 /// `virsh -c qemu+tls://TO/system?pkipath=DIR hostname`, run from the
 /// admin machine or, with `from`, inside that host.
@@ -60,10 +60,9 @@ fn vmctl_with_pki(lab: &Lab, pki_dir: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn clients_of_another_ca_or_outside_the_fleet_are_refused_by_every_host() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
 
     // Another CA, same organization, a client with the admin's very DN.
     let other = lab.dir().join("other-pki");
@@ -91,10 +90,9 @@ fn clients_of_another_ca_or_outside_the_fleet_are_refused_by_every_host() {
 
 #[test]
 fn a_revoked_host_certificate_is_refused_after_the_next_bootstrap() {
-    let Some(lab) = lab_or_skip(&LabSpec::hosts(2)) else {
+    let Some(lab) = trusted_lab_or_skip(2) else {
         return;
     };
-    lab.bootstrap();
     let (h1, h2) = (lab.nth(0), lab.nth(1));
 
     // host2's client credentials as they are now, kept inside host2.
